@@ -1,0 +1,37 @@
+# ectem: isolated-atom quantum chemistry -> ECT-EAM potentials. One invocation per element set:
+#   snakemake --cores 2                       (default config/config.yaml)
+#   snakemake --cores 2 --configfile config/production.yaml
+#   snakemake --profile config/profiles/slurm --configfile config/production.yaml
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+from ectem_core.config import check_config, set_name
+from ectem_core.errors import InputError
+
+try:
+    check_config(config, source="config")
+except InputError as _exc:
+    raise WorkflowError(str(_exc)) from None
+
+SET_NAME = set_name(config)
+
+
+wildcard_constraints:
+    element=r"[A-Z][a-z]?",
+    state=r"[A-Z][a-z]?(0|[+-][1-9])(_[A-Za-z0-9]+)?",
+
+
+include: "workflow/rules/atoms.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        atom_outputs(),

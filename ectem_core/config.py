@@ -1,0 +1,93 @@
+"""Run configuration: load YAML, validate against the JSON schema, check names that the
+schema cannot (methods, basis sets per element, excited configurations).
+
+Every error names the offending key path and value and says what to do.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+
+
+def schema() -> dict:
+    """The config JSON schema (shipped copy of config/schema.yaml)."""
+    return yaml.safe_load(resources.files("ectem_core.data").joinpath("config_schema.yaml").read_text())
+
+
+def load_config(path) -> dict:
+    """Read and fully check a config file; InputError on any problem."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text())
+    except FileNotFoundError:
+        raise InputError(f"config file {p} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"config file {p} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"config file {p} must hold a mapping of keys (elements, levels, ...)")
+    check_config(data, source=str(p))
+    return data
+
+
+def _path(err) -> str:
+    return ".".join(str(x) for x in err.absolute_path) or "<top level>"
+
+
+def check_schema(config: dict, source: str = "config") -> None:
+    """JSON-schema validation with a message naming the key path and offending value."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(list(e.absolute_path)), str(e.message)))
+    if errors:
+        e = errors[0]
+        if e.validator == "additionalProperties":
+            allowed = sorted(e.schema.get("properties", {}))
+            extra = sorted(set(e.instance) - set(allowed)) if isinstance(e.instance, dict) else []
+            where = _path(e)
+            raise InputError(f"{source}: unknown key {'.'.join(filter(None, [where if where != '<top level>' else '', extra[0] if extra else '']))!r}"
+                             f" (allowed here: {', '.join(allowed)})")
+        if e.validator == "enum":
+            raise InputError(f"{source}: {_path(e)} = {e.instance!r} is not allowed; use one of {e.validator_value}")
+        raise InputError(f"{source}: {_path(e)} = {e.instance!r}: {e.message}")
+
+
+def check_config(config: dict, source: str = "config") -> None:
+    """Schema + semantic checks (methods known to PySCF/libxc, basis sets defined for each element)."""
+    from .atoms import settings_from_config
+    from .qm.level import Level, load_basis
+    from .states import default_states
+
+    check_schema(config, source)
+    for which in ("energy", "density"):
+        lv = config.get("levels", {}).get(which)
+        if not lv:
+            continue
+        if "method" in lv:
+            try:
+                Level(method=lv["method"], basis=lv.get("basis", "sto-3g"))
+            except InputError as exc:
+                raise InputError(f"{source}: levels.{which}.method = {lv['method']!r}: {exc}") from None
+        if "basis" in lv:
+            for el in config["elements"]:
+                try:
+                    load_basis(lv["basis"], el)
+                except InputError:
+                    raise InputError(f"{source}: levels.{which}.basis = {lv['basis']!r} is not defined for element "
+                                     f"{el}; pick a basis set that covers every element") from None
+    try:
+        settings = settings_from_config(config)
+        for el in config["elements"]:
+            default_states(el, anions=settings.anions, excited=settings.excited.get(el, []),
+                           use_builtin_excited=settings.use_builtin_excited)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+
+
+def set_name(config: dict) -> str:
+    """Name of the element set (report and bundle file names)."""
+    return config.get("name") or "-".join(config["elements"])

@@ -1,0 +1,90 @@
+"""Atomic file writes, canonical hashing and provenance records."""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+
+def _default(obj):
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON-serializable: {type(obj).__name__}")
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, indent=2, sort_keys=False, default=_default, allow_nan=False)
+
+
+def _atomic(path: Path, write) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path, obj) -> None:
+    """Write JSON atomically (temp file + rename): a crash never leaves half a file."""
+    text = dumps(obj) + "\n"
+    _atomic(Path(path), lambda fh: fh.write(text.encode()))
+
+
+def write_npz(path, **arrays) -> None:
+    """Write an .npz atomically."""
+    _atomic(Path(path), lambda fh: np.savez(fh, **arrays))
+
+
+def read_json(path, what: str = "JSON file") -> dict:
+    """Read a JSON object; InputError naming the file when missing or malformed."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise InputError(f"{what} {p} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} {p} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{what} {p} does not hold a JSON object")
+    return data
+
+
+def canonical_hash(obj) -> str:
+    """sha256 of the canonical (sorted-key, compact) JSON of obj."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_default)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def provenance() -> dict:
+    return {"host": socket.gethostname(),
+            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
