@@ -7,7 +7,12 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The default config is read only when no --configfile/--config is given, so that a
+# second config file replaces it instead of being merged key by key into it.
+if not config:
+
+    configfile: "config/config.yaml"
+
 
 
 validate(config, "config/schema.yaml")

@@ -1,6 +1,6 @@
 # Stage 1: isolated-atom states (energies + sphericalized densities), then derived IP/EA,
 # excitation energies and exclusions per element.
-from ectem_core.atoms import settings_from_config
+from ectem_core.atoms import settings_from_config, state_from_id
 from ectem_core.resources import qm_resources
 
 ATOMS = settings_from_config(config)
@@ -23,6 +23,8 @@ rule atom_state:
     output:
         raw="results/atoms/{element}/raw/{state}.json",
         npz=report("results/atoms/{element}/{state}.npz", caption="../report/atom_state.rst", category="Atomic states"),
+    params:
+        input_hash=lambda wc: ATOMS.input_hash(state_from_id(wc.state, ATOMS)),
     threads: config.get("threads", 1)
     resources:
         mem_mb=lambda wc: qm_resources(wc.state, ATOMS)["mem_mb"],
