@@ -15,15 +15,16 @@ if not config:
 
 
 
-validate(config, "config/schema.yaml")
-
 from ectem_core.config import check_config, set_name
 from ectem_core.errors import InputError
 
+# Our check first: it names the offending key and value in one line; then Snakemake's
+# schema validation (same schema), which also fills in the defaults.
 try:
     check_config(config, source="config")
 except InputError as _exc:
     raise WorkflowError(str(_exc)) from None
+validate(config, "config/schema.yaml")
 
 SET_NAME = set_name(config)
 

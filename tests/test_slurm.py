@@ -13,9 +13,11 @@ status via ``squeue``.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -47,11 +49,27 @@ def _load_slurm_local():
 slurm_local = _load_slurm_local()
 
 
+def _free_ports(n: int) -> list[int]:
+    socks, ports = [], []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
 @pytest.fixture(scope="module")
 def slurm_cluster(tmp_path_factory):
     # short path: unix socket paths (munge) are limited to ~107 chars
     workdir = Path(tmp_path_factory.mktemp("slurm"))
-    cluster = slurm_local.LocalSlurm(workdir)
+    # free ports, so a concurrently running cluster (6817/6818) does not clash
+    ctld_port, slurmd_port = _free_ports(2)
+    cluster = slurm_local.LocalSlurm(workdir, ctld_port=ctld_port, slurmd_port=slurmd_port)
     try:
         slurm_local.ensure_installed(timeout=900)
     except slurm_local.SlurmUnavailable as exc:
@@ -147,7 +165,9 @@ def _assert_jobs_went_through_slurm(cluster, workdir: Path, stdout: str, min_job
     assert len(snake_ids) >= min_jobs, f"expected >= {min_jobs} SLURM job ids in:\n{stdout[-4000:]}"
     # ... slurmctld itself logged accepting them ...
     assert snake_ids <= _submitted_job_ids(cluster)
-    # ... the plugin used squeue (not sacct) for status queries ...
+    # ... the plugin used squeue (not sacct) for status queries. (With sacct the
+    # run could not have finished at all: accounting is disabled on this cluster,
+    # every sacct status query fails and the jobs would never be seen finishing.)
     assert "Falling back to 'sacct'" not in stdout
     # ... per-job logs exist (kept thanks to slurm-keep-successful-logs) ...
     logdir = workdir / ".snakemake" / "slurm_logs"
@@ -215,11 +235,12 @@ def _real_pipeline_available() -> str | None:
 
 def _copy_project(dst: Path) -> None:
     """Copy what the workflow needs (not .venv/.git/results) to ``dst``."""
-    ignore = shutil.ignore_patterns(".venv", ".git", "results", ".snakemake", "__pycache__",
-                                    "*.egg-info", ".pytest_cache", "logs", "benchmarks")
+    ignore = shutil.ignore_patterns(".venv", ".git", ".snakemake", "__pycache__",
+                                    "*.egg-info", ".pytest_cache")
     for item in REPO.iterdir():
+        # skip the venv, VCS data and everything a previous local run generated
         if item.name in {".venv", ".git", "results", ".snakemake", ".pytest_cache", "logs",
-                         "benchmarks", "build", "dist"}:
+                         "build", "dist"} or item.name.endswith(".egg-info"):
             continue
         if item.is_dir():
             shutil.copytree(item, dst / item.name, ignore=ignore, symlinks=True)
@@ -228,7 +249,17 @@ def _copy_project(dst: Path) -> None:
 
 
 def _expected_atom_files(cfg: dict) -> set[str]:
-    return set()
+    """results/atoms/<El>/<state>.json + manifest.json the tiny config must yield."""
+    elements = cfg.get("elements") or []
+    expected = {f"{el}/manifest.json" for el in elements}
+    try:
+        from ectem_core.atoms import settings_from_config
+    except ImportError:  # pragma: no cover - project package not importable
+        return expected
+    settings = settings_from_config(cfg)
+    for el in elements:
+        expected |= {f"{el}/{s.state_id}.json" for s in settings.states(el)}
+    return expected
 
 
 @pytest.mark.timeout(900)
@@ -251,8 +282,13 @@ def test_slurm_real_pipeline(slurm_cluster, tmp_path):
 
     atoms = sorted((work / "results" / "atoms").glob("*/*.json"))
     assert atoms, f"no results/atoms/*/*.json produced:\n{stdout[-4000:]}"
+    produced = {p.relative_to(work / "results" / "atoms").as_posix() for p in atoms}
     expected = _expected_atom_files(cfg)
-    if expected:
-        produced = {p.relative_to(work / "results" / "atoms").as_posix() for p in atoms}
-        assert expected <= produced, (expected - produced)
-    _assert_jobs_went_through_slurm(slurm_cluster, work, stdout, min_jobs=1)
+    assert expected, cfg
+    assert expected <= produced, sorted(expected - produced)
+    for name in expected:
+        json.loads((work / "results" / "atoms" / name).read_text())
+    # one SLURM job per workflow job (all rules run remotely)
+    n_jobs = len(re.findall(r"has been submitted with SLURM jobid", stdout))
+    assert n_jobs >= len(expected), stdout[-4000:]
+    _assert_jobs_went_through_slurm(slurm_cluster, work, stdout, min_jobs=len(expected))

@@ -202,6 +202,35 @@ def _proc_state(pid: int) -> str | None:
         return None
 
 
+def _proc_ppid_start(pid: int) -> tuple[int, int] | None:
+    """(parent pid, start time in clock ticks) of ``pid``."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        return int(fields[1]), int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def descendants(pid: int) -> dict[int, int]:
+    """{pid: starttime} of all current descendants of ``pid``."""
+    children: dict[int, list[tuple[int, int]]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        info = _proc_ppid_start(int(entry))
+        if info is not None:
+            children.setdefault(info[0], []).append((int(entry), info[1]))
+    found: dict[int, int] = {}
+    todo = [pid]
+    while todo:
+        for child, start in children.get(todo.pop(), []):
+            if child not in found:
+                found[child] = start
+                todo.append(child)
+    return found
+
+
 def _reap(pid: int) -> None:
     """Collect the exit status if ``pid`` happens to be our own child."""
     try:
@@ -324,6 +353,8 @@ ReturnToService=2
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+# jobs without --mem get 1 GB per CPU instead of the whole node
+DefMemPerCPU=1000
 # no accounting at all: sacct/sacctmgr do not work on this cluster
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
@@ -520,9 +551,42 @@ PartitionName={PARTITION} Nodes={NODE_NAME} Default=YES MaxTime=INFINITE State=U
             raise
         log(f"slurm_local: cluster {CLUSTER_NAME} up; export SLURM_CONF={self.conf}")
 
+    def cancel_jobs(self, timeout: float = 20, log=print) -> None:
+        """scancel every job of this cluster and wait (bounded) until none runs."""
+        squeue, scancel = _system_binary("squeue"), _system_binary("scancel")
+        if not (squeue and scancel):
+            return
+
+        def active_jobs() -> list[str]:
+            try:
+                res = subprocess.run([squeue, "-h", "-o", "%i", "-t", "PD,R,CG,S,CF,RQ,RS,SO"],
+                                     env=self.env(), capture_output=True, text=True, timeout=10)
+            except subprocess.TimeoutExpired:
+                return []
+            return res.stdout.split() if res.returncode == 0 else []
+
+        jobs = active_jobs()
+        if not jobs:
+            return
+        log(f"slurm_local: cancelling jobs {jobs}")
+        try:
+            subprocess.run([scancel, *jobs], env=self.env(), capture_output=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and active_jobs():
+            time.sleep(0.5)
+
     def stop(self, timeout: float = 20, log=print) -> list[int]:
         """Terminate exactly the recorded daemons. Returns the PIDs signalled."""
         pids = self._read_pids()
+        running = {n: p for n, p in pids.items() if self._is_ours(p)}
+        if "slurmctld" in running and "slurmd" in running and "munged" in running:
+            self.cancel_jobs(log=log)
+        # helper processes forked by our daemons (slurmscriptd, slurmstepd ...)
+        helpers: dict[int, int] = {}
+        for pid in running.values():
+            helpers.update(descendants(pid))
         # stop in reverse start order: slurmd, slurmctld, munged
         order = [n for n in reversed(DAEMONS) if n in pids] + [n for n in pids if n not in DAEMONS]
         signalled = []
@@ -547,6 +611,15 @@ PartitionName={PARTITION} Nodes={NODE_NAME} Default=YES MaxTime=INFINITE State=U
                 deadline = time.monotonic() + 10
                 while time.monotonic() < deadline and pid_alive(pid):
                     time.sleep(0.2)
+        for pid, start in helpers.items():
+            info = _proc_ppid_start(pid)
+            if info is not None and info[1] == start and pid_alive(pid):
+                log(f"slurm_local: killing leftover helper {pid} ({_proc_cmdline(pid)})")
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    signalled.append(pid)
+                except ProcessLookupError:
+                    pass
         if self.pidfile.exists():
             still = self.running()
             if still:

@@ -16,6 +16,9 @@ from ..errors import InputError
 WAVEFUNCTION_METHODS = ("hf", "ccsd", "ccsd(t)")
 REFERENCES = ("auto", "rhf", "uhf", "rohf")
 OCCUPATIONS = ("integer", "spherical")
+# Names libxc does not know but users write: SVWN5 = Slater exchange + VWN5 correlation
+# (libxc's LDA_C_VWN, id 7, is the VWN5 fit), the NIST LDA reference convention.
+XC_ALIASES = {"svwn5": "lda,vwn5", "lda-vwn5": "lda,vwn5"}
 _ET_RE = re.compile(r"^et:((?:\d+[spdf])+)$")
 
 
@@ -51,7 +54,7 @@ class Level:
 
     @property
     def xc(self) -> str | None:
-        return self.method if self.is_dft else None
+        return XC_ALIASES.get(self.method, self.method) if self.is_dft else None
 
     @property
     def correlated(self) -> bool:
@@ -81,7 +84,7 @@ def normalize_method(method: str) -> str:
     from pyscf.dft import libxc
 
     try:
-        libxc.parse_xc(m)
+        libxc.parse_xc(XC_ALIASES.get(m, m))
     except Exception:
         raise InputError(
             f"unknown method {method!r}: use hf, ccsd, ccsd(t), or a libxc functional name such as svwn5 or pbe0"

@@ -19,7 +19,7 @@ from ..states import AtomState, irrep_occupations
 from .level import Level, load_basis
 from .result import AtomResult
 
-_SCF_ATTEMPTS = ("diis", "damped_level_shift", "huckel_guess", "second_order")
+_SCF_ATTEMPTS = ("diis", "damped_level_shift", "atomic_guess", "second_order")
 
 
 def versions() -> dict:
@@ -46,7 +46,7 @@ def compute_state(state: AtomState, energy_level: Level, density_level: Level | 
 
     t0 = time.perf_counter()
     grid = grid or RadialGrid()
-    density_level = density_level or default_density_level(energy_level)
+    density_level = default_density_level(density_level or energy_level)  # no (T) density exists
     if threads:
         lib.num_threads(int(threads))
     if state.kind == "bare":
@@ -150,8 +150,8 @@ def _make_scf(mol, state: AtomState, level: Level, attempt: str):
         mf.damp = 0.5
         mf.diis_start_cycle = 8
         mf.level_shift = 0.4
-    elif attempt == "huckel_guess":
-        mf.init_guess = "huckel"
+    elif attempt == "atomic_guess":
+        mf.init_guess = "atom"
         mf.level_shift = 0.2
     elif attempt == "second_order" and level.occupations != "spherical":
         mf = mf.newton()
@@ -169,8 +169,9 @@ def _electrons_per_l(state: AtomState) -> tuple:
 
 
 def run_scf(state: AtomState, level: Level):
-    """Converged SCF for `state` with retries (DIIS; damping + level shift; Hückel guess;
-    second order). Raises ConvergenceError naming state and level if all fail."""
+    """Converged SCF for `state` with retries (DIIS; damping + level shift;
+    superposition-of-atoms guess; second order). Raises ConvergenceError naming state and level if all fail.
+    (Second order is skipped for fractional spherical occupations.)"""
     mol = build_mol(state, level.basis, symmetry=level.occupations != "spherical")
     tried = []
     for attempt in _SCF_ATTEMPTS:
@@ -181,8 +182,8 @@ def run_scf(state: AtomState, level: Level):
             warnings.simplefilter("ignore")
             try:
                 mf.kernel()
-            except (np.linalg.LinAlgError, ValueError, RuntimeError) as exc:
-                tried.append(f"{attempt} ({type(exc).__name__})")
+            except Exception as exc:  # a failing attempt is reported in the final error
+                tried.append(f"{attempt} ({type(exc).__name__}: {exc})")
                 continue
         if mf.converged:
             return mol, mf, attempt, tried

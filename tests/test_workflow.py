@@ -1,0 +1,64 @@
+"""Real Snakemake runs of the pipeline on a tiny config (HF/STO-3G) and config checking."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import REPO, snakemake_cmd
+from ectem_core.config import check_config, load_config
+from ectem_core.errors import InputError
+
+
+def _snakemake(workdir, *args, env=None, timeout=600):
+    cmd = snakemake_cmd() + ["-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_tiny_pipeline_runs_and_second_run_does_nothing(tmp_path, cli_env):
+    cfg = REPO / "tests" / "data" / "tiny.yaml"
+    first = _snakemake(tmp_path, "--configfile", str(cfg), env=cli_env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    for el, ids in {"H": ["H0", "H+1"], "Li": ["Li0", "Li+1", "Li+2"]}.items():
+        man = json.loads((tmp_path / "results" / "atoms" / el / "manifest.json").read_text())
+        assert {s["state_id"] for s in man["states"]} == set(ids)
+        for sid in ids:
+            rec = json.loads((tmp_path / "results" / "atoms" / el / f"{sid}.json").read_text())
+            assert rec["status"] in ("ok", "exact")
+            assert abs(rec["n_integrated"] - rec["n_electrons"]) < 1e-6
+            assert (tmp_path / "results" / "atoms" / el / f"{sid}.npz").exists()
+    second = _snakemake(tmp_path, "--configfile", str(cfg), env=cli_env)
+    assert second.returncode == 0
+    assert "Nothing to be done" in second.stdout + second.stderr
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda c: c.update(elements=["H", "Xx"]), "'Xx'"),
+    (lambda c: c.update(colour="blue"), "unknown key 'colour'"),
+    (lambda c: c["levels"]["energy"].update(method="mp7"), "levels.energy.method = 'mp7'"),
+    (lambda c: c["levels"]["energy"].update(basis="cc-pvxz"), "levels.energy.basis = 'cc-pvxz'"),
+])
+def test_bad_config_fails_at_start_naming_key_and_value(tmp_path, cli_env, mutate, words):
+    cfg = yaml.safe_load((REPO / "tests" / "data" / "tiny.yaml").read_text())
+    mutate(cfg)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(InputError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        load_config(path)
+    run = _snakemake(tmp_path, "--configfile", str(path), "-n", env=cli_env, timeout=120)
+    assert run.returncode != 0
+    assert words.split("'")[1] in run.stdout + run.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_shipped_configs_are_valid():
+    for name in ("config.yaml", "production.yaml"):
+        load_config(REPO / "config" / name)
+    load_config(REPO / "tests" / "data" / "tiny.yaml")
+
+
+def test_schema_copy_in_package_matches_config_schema():
+    assert (REPO / "config" / "schema.yaml").read_text() == (REPO / "ectem_core" / "data" / "config_schema.yaml").read_text()
