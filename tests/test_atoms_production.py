@@ -1,6 +1,8 @@
-"""Production level (slow): ΔCCSD(T)/aug-cc-pVQZ, frozen core, ionization energies and
+"""Production level: ΔCCSD(T)/aug-cc-pVQZ, frozen core, ionization energies and
 electron affinities of H, Li, F and the Li 2s->2p excitation vs experiment (NIST ASD;
-Rienstra-Kiracofe et al. 2002) within 0.1 eV. Run with `pytest -m slow`."""
+Rienstra-Kiracofe et al. 2002) within 0.1 eV. About a minute on 2 cores, so it runs in the default suite.
+Measured (2026-11-25): H IP 13.606 / EA 0.739; Li IP 5.343 / EA 0.616 / 2p 1.842;
+F IP 17.346 / EA 3.379 (3.362 after spin-orbit) eV."""
 from __future__ import annotations
 
 import pytest
@@ -29,7 +31,6 @@ def production_numbers(symbol):
     return derive_element(symbol, raw, settings)
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("symbol", ["H", "Li", "F"])
 def test_delta_ccsd_t_ip_ea_within_0p1_ev(symbol):
