@@ -35,9 +35,11 @@ wildcard_constraints:
 
 
 include: "workflow/rules/atoms.smk"
+include: "workflow/rules/fits.smk"
 
 
 rule all:
     default_target: True
     input:
         atom_outputs(),
+        fit_outputs(),
