@@ -234,6 +234,21 @@ def manifest_from_records(symbol: str, final: dict[str, dict], settings: AtomsSe
     return manifest
 
 
+def _raw_records(paths) -> dict[str, dict]:
+    return {Path(p).stem: read_json(p, "raw atom result") for p in paths}
+
+
+def write_state_record(symbol: str, state_id: str, raw_paths, out_path, settings: AtomsSettings) -> None:
+    """Write the final record of one state from the raw records of its element."""
+    write_json(out_path, derive_element(symbol, _raw_records(raw_paths), settings)[state_id])
+
+
+def write_manifest(symbol: str, raw_paths, out_path, settings: AtomsSettings) -> None:
+    """Write the element's manifest from the raw records of its states."""
+    final = derive_element(symbol, _raw_records(raw_paths), settings)
+    write_json(out_path, manifest_from_records(symbol, final, settings))
+
+
 def summarize_element(symbol: str, raw_dir: Path, out_dir: Path, settings: AtomsSettings) -> dict:
     """Read raw/{state}.json of every configured state, write final {state}.json and manifest.json."""
     raw = {st.state_id: read_json(Path(raw_dir) / f"{st.state_id}.json", f"raw result of {st.state_id}")

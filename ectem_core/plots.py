@@ -55,3 +55,12 @@ def plot_element_fits(symbol: str, items: list[tuple[dict, dict]], out_png) -> N
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
+
+
+def plot_fits_from_files(symbol: str, fit_paths, npz_paths, out_png) -> None:
+    """plot_element_fits from stage-2 JSON files and stage-1 density files."""
+    from .atoms import load_density
+    from .io import read_json
+
+    items = [(read_json(f), load_density(n)) for f, n in zip(fit_paths, npz_paths)]
+    plot_element_fits(symbol, items, out_png)

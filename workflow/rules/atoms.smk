@@ -35,17 +35,23 @@ rule atom_state:
         "../scripts/atom_state.py"
 
 
+# Light bookkeeping rules run inside the Snakemake process (`run:`) and never go to a
+# cluster queue: a separate Python start per file cost ~0.6 s each, 40 % of the default run.
+localrules:
+    atom_record,
+    atom_manifest,
+
+
 rule atom_record:
     """Final per-state record: raw result + derived energies + status/reason."""
     input:
         _raw_of_element,
     output:
         "results/atoms/{element}/{state}.json",
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    script:
-        "../scripts/atom_record.py"
+    run:
+        from ectem_core.atoms import write_state_record
+
+        write_state_record(wildcards.element, wildcards.state, input, output[0], ATOMS)
 
 
 rule atom_manifest:
@@ -54,8 +60,7 @@ rule atom_manifest:
         _raw_of_element,
     output:
         report("results/atoms/{element}/manifest.json", caption="../report/atom_manifest.rst", category="Atomic states"),
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    script:
-        "../scripts/atom_manifest.py"
+    run:
+        from ectem_core.atoms import write_manifest
+
+        write_manifest(wildcards.element, input, output[0], ATOMS)

@@ -29,6 +29,10 @@ rule fit_state:
         "../scripts/fit_state.py"
 
 
+localrules:
+    fit_plot,
+
+
 rule fit_plot:
     """RDF and density-tail figure of all fitted states of an element."""
     input:
@@ -36,8 +40,7 @@ rule fit_plot:
         npz=lambda wc: [f"results/atoms/{wc.element}/{sid}.npz" for sid in FIT_STATES[wc.element]],
     output:
         report("results/fits/{element}/fits.png", caption="../report/fits.rst", category="Density fits"),
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    script:
-        "../scripts/fit_plot.py"
+    run:
+        from ectem_core.plots import plot_fits_from_files
+
+        plot_fits_from_files(wildcards.element, input.fits, input.npz, output[0])
