@@ -1,7 +1,7 @@
 """Stage 2: constrained Aufbau fits of sphericalized atomic-state densities.
 
 Model (bohr, bohr^-3):
-    ρ(r) = Σ_k c_k r^{2(n_k−1)} e^{−2ζ_k r}  +  c_t r² (r² + b²)^{β−1} e^{−2κ r}
+    ρ(r) = Σ_k c_k r^{2(n_k−1)} e^{−2ζ_k r}  +  c_t r^{2β} (1 − e^{−r²/b²})^{q} e^{−2κ r},  q = max(1 − β, 0)
 with c ≥ 0 (so ρ ≥ 0 everywhere: every term is non-negative), κ = √(2I), β = (Z−N+1)/κ − 1,
 I the state's own ionization energy (EA for anions). Imposed exactly (not as penalties):
     ∫ρ d³r = N                 (linear in c)
@@ -84,9 +84,6 @@ def tail_shape(b: float, beta: float, kappa: float, r: np.ndarray) -> np.ndarray
     with np.errstate(divide="ignore", invalid="ignore"):
         x = -np.expm1(-(r / b) ** 2)
         out = np.where(r > 0, r ** (2 * beta) * x**q, 0.0) * np.exp(-2.0 * kappa * r)
-    if q == 1.0 - beta:  # exact small-r limit r² b^{2β−2}
-        small = r < 1e-6 * b
-        out = np.where(small, r**2 * b ** (2 * beta - 2) * np.exp(-2.0 * kappa * r), out)
     return out
 
 

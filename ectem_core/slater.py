@@ -4,7 +4,12 @@ A spherical atomic-state electron density (electrons / bohr^3) is a sum of Slate
 "shell" terms plus at most one tail term::
 
     rho(r) = sum_k c_k r^(2(n_k-1)) exp(-2 zeta_k r)                    (shells)
-           + c_t r^2 (r^2 + b^2)^(beta-1) exp(-2 kappa r)                 (tail)
+           + c_t r^(2 beta) (1 - exp(-r^2/b^2))^q exp(-2 kappa r)         (tail, q = max(1-beta, 0))
+
+Shell n is an integer or half-integer (the power m = 2(n-1) of r is any integer >= 0, so
+n = 1.5 is a bare r^1 term) and shell coefficients may be negative as long as the total
+density is non-negative (checked on construction).  The tail behaves like c_t b^(2beta-2) r^2
+at the nucleus (beta < 1) and like c_t r^(2beta) e^(-2 kappa r) far out.
 
 Atomic units throughout: r, R in bohr, energies in hartree, potentials in hartree per
 unit charge.  ``potential`` is the potential *of the electron density alone* taken as a
@@ -50,7 +55,8 @@ _PI = math.pi
 _FOUR_PI = 4.0 * math.pi
 _TWO_PI = 2.0 * math.pi
 
-# Shell n is limited to 1.._NMAX: the K-function series then stays below e^700 (no overflow).
+# Shell n is limited to 1.._NMAX (powers m = 2(n-1) <= 18): the K-function series then
+# stays below e^700 (no overflow).
 _NMAX = 10
 _FACT = np.array([float(math.factorial(i)) for i in range(171)])
 _BINOM = np.array([[float(math.comb(i, j)) for j in range(2 * _NMAX + 8)]
@@ -66,6 +72,13 @@ _TAYLOR_X = 0.02
 _EXP_CUT = 700.0
 # Tail grid: extends to 2*kappa*r = _TAIL_EXTENT (density < e^-600 beyond).
 _TAIL_EXTENT = 600.0
+# Tails with beta >= 1 and 2 beta not an integer have an r^(2 beta) branch point at r = 0:
+# their panels are graded geometrically (width <= r/2) down to r = _TAIL_GRADE / kappa.
+_TAIL_GRADE = 0.005
+# Non-negativity check of densities with negative shell coefficients: rho >= -_NEG_TOL max rho
+# on _CHECK_R (bohr), plus the sign of the asymptotically leading term.
+_NEG_TOL = 1e-14
+_CHECK_R = np.geomspace(1e-6, 100.0, 2000)
 
 
 # ----------------------------------------------------------------------------------------
@@ -75,9 +88,13 @@ _TAIL_EXTENT = 600.0
 class RadialDensity:
     """Spherical density model: Slater shells (n, zeta, c) plus an optional tail.
 
-    ``n`` (int64, >= 1), ``zeta`` (> 0, 1/bohr) and ``c`` (>= 0, electrons/bohr^(2n+1))
-    are equal-length arrays; the tail is present when ``tail_c`` is not None and then
-    needs ``tail_b`` > 0 (bohr), ``tail_kappa`` > 0 (1/bohr) and a finite ``tail_beta``.
+    ``n`` (float64: 1, 1.5, 2, ..., 10, i.e. the power of r, m = 2(n - 1), is an integer),
+    ``zeta`` (> 0, 1/bohr) and ``c`` (finite, electrons/bohr^(2n+1), may be negative) are
+    equal-length arrays; the tail is present when ``tail_c`` is not None and then needs
+    ``tail_c`` >= 0, ``tail_b`` > 0 (bohr), ``tail_kappa`` > 0 (1/bohr) and a finite
+    ``tail_beta``.  When any shell coefficient is negative the total density must still be
+    non-negative: rho(r) >= -1e-14 max(rho) on 2000 log-spaced radii in [1e-6, 100] bohr and
+    the asymptotically leading term positive, else ``InputError``.
     Instances are immutable (arrays are read-only) and hashable.
     """
 
@@ -90,22 +107,21 @@ class RadialDensity:
     tail_kappa: float | None = None
 
     def __post_init__(self):
-        n = np.atleast_1d(np.asarray(self.n))
+        try:
+            n = np.atleast_1d(np.asarray(self.n, dtype=np.float64)).copy()
+        except (TypeError, ValueError):
+            raise InputError("RadialDensity: shell n must be numbers") from None
         zeta = np.atleast_1d(np.asarray(self.zeta, dtype=np.float64)).copy()
         c = np.atleast_1d(np.asarray(self.c, dtype=np.float64)).copy()
-        if n.size == 0:
-            n = np.zeros(0, dtype=np.int64)
         if not (n.ndim == zeta.ndim == c.ndim == 1 and n.size == zeta.size == c.size):
             raise InputError("RadialDensity: n, zeta and c must be 1-D arrays of equal length")
-        if n.size and (not np.all(np.isfinite(n.astype(float))) or np.any(n != np.round(n))):
-            raise InputError("RadialDensity: shell n must be integers >= 1")
-        n = n.astype(np.int64)
-        if np.any(n < 1) or np.any(n > _NMAX):
-            raise InputError(f"RadialDensity: shell n must be integers in 1..{_NMAX}")
+        if np.any(~np.isfinite(n)) or np.any(2.0 * n != np.round(2.0 * n)) \
+                or np.any(n < 1) or np.any(n > _NMAX):
+            raise InputError(f"RadialDensity: shell n must be integers or half-integers in 1..{_NMAX}")
         if np.any(~np.isfinite(zeta)) or np.any(zeta <= 0):
             raise InputError("RadialDensity: shell exponents zeta must be finite and > 0")
-        if np.any(~np.isfinite(c)) or np.any(c < 0):
-            raise InputError("RadialDensity: shell coefficients c must be finite and >= 0")
+        if np.any(~np.isfinite(c)):
+            raise InputError("RadialDensity: shell coefficients c must be finite")
         tail = (self.tail_c, self.tail_b, self.tail_beta, self.tail_kappa)
         if any(t is not None for t in tail):
             if any(t is None for t in tail):
@@ -115,6 +131,8 @@ class RadialDensity:
                 raise InputError("RadialDensity: tail parameters must be finite")
             if tc < 0 or tb <= 0 or tk <= 0:
                 raise InputError("RadialDensity: tail needs c >= 0, b > 0 and kappa > 0")
+            if not math.isfinite(_tail_vec(tc, tb, tbeta, tk)[5]):
+                raise InputError("RadialDensity: tail prefactor c b^(2 beta - 2) overflows")
             for name, v in zip(("tail_c", "tail_b", "tail_beta", "tail_kappa"), (tc, tb, tbeta, tk)):
                 object.__setattr__(self, name, v)
         for arr in (n, zeta, c):
@@ -122,6 +140,29 @@ class RadialDensity:
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "zeta", zeta)
         object.__setattr__(self, "c", c)
+        if np.any(c < 0):
+            self._check_nonnegative()
+
+    def _check_nonnegative(self):
+        """InputError unless the total density (shells with signed c, plus tail) is >= 0."""
+        rho, _ = _density_kernel(_CHECK_R, self._m, self._a, self.c, self._tail_on, self._tail_params, False)
+        top = float(np.max(np.abs(rho)))
+        worst = int(np.argmin(rho))
+        if rho[worst] < -_NEG_TOL * top:
+            raise InputError(f"RadialDensity: density is negative at r = {_CHECK_R[worst]:.4g} bohr "
+                             f"(rho = {rho[worst]:.3e}, max {top:.3e}); negative shell coefficients "
+                             "must leave the total density >= 0")
+        # far out the term with the smallest exponent (then the highest power) dominates
+        terms = {}
+        for m, a, ci in zip(self._m.tolist(), self._a.tolist(), self.c.tolist()):
+            terms[(a, float(m))] = terms.get((a, float(m)), 0.0) + ci
+        if self._tail_on:
+            key = (2.0 * self.tail_kappa, 2.0 * self.tail_beta)
+            terms[key] = terms.get(key, 0.0) + self.tail_c
+        live = [(a, -pw, ci) for (a, pw), ci in terms.items() if ci != 0.0]
+        if live and min(live)[2] < 0:
+            raise InputError("RadialDensity: density is negative at large r (the slowest-decaying "
+                             "term has a negative coefficient)")
 
     # -- serialization ------------------------------------------------------------------
     @classmethod
@@ -129,7 +170,7 @@ class RadialDensity:
         """Build from ``{"shells": [{"n", "zeta", "c"}, ...], "tail": {...} | None}``."""
         try:
             shells = d.get("shells") or []
-            n = np.array([float(s["n"]) for s in shells])  # integrality checked in __post_init__
+            n = np.array([float(s["n"]) for s in shells])  # 2n integral: checked in __post_init__
             zeta = [float(s["zeta"]) for s in shells]
             c = [float(s["c"]) for s in shells]
             tail = d.get("tail")
@@ -145,7 +186,7 @@ class RadialDensity:
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict (inverse of ``from_dict``)."""
-        shells = [{"n": int(n), "zeta": float(z), "c": float(c)}
+        shells = [{"n": int(n) if float(n).is_integer() else float(n), "zeta": float(z), "c": float(c)}
                   for n, z, c in zip(self.n, self.zeta, self.c)]
         tail = None
         if self.has_tail:
@@ -169,8 +210,8 @@ class RadialDensity:
 
     @cached_property
     def _m(self) -> np.ndarray:
-        """Power of r in each shell term, m = 2(n - 1)."""
-        return (2 * (self.n - 1)).astype(np.int64)
+        """Power of r in each shell term, m = 2(n - 1) (an integer 0..18)."""
+        return np.round(2.0 * (self.n - 1.0)).astype(np.int64)
 
     @cached_property
     def _a(self) -> np.ndarray:
@@ -183,9 +224,10 @@ class RadialDensity:
 
     @cached_property
     def _tail_params(self) -> np.ndarray:
+        """Kernel parameter vector of the tail (see ``_tail_vec``)."""
         if not self.has_tail:
-            return np.array([0.0, 1.0, 1.0, 1.0])
-        return np.array([self.tail_c, self.tail_b, self.tail_beta, self.tail_kappa])
+            return _tail_vec(0.0, 1.0, 1.0, 1.0)
+        return _tail_vec(self.tail_c, self.tail_b, self.tail_beta, self.tail_kappa)
 
     @cached_property
     def _tail_table(self):
@@ -197,7 +239,7 @@ class RadialDensity:
 
     @cached_property
     def _shell_counts(self) -> np.ndarray:
-        """Electrons in each shell term: 4 pi c (2n)! / (2 zeta)^(2n+1)."""
+        """Electrons in each shell term: 4 pi c (m+2)! / a^(m+3) (signed with c)."""
         m, a, c = self._m, self._a, self.c
         return np.array([_FOUR_PI * ci * _FACT[mi + 2] / ai ** (mi + 3) for mi, ai, ci in zip(m, a, c)])
 
@@ -211,9 +253,28 @@ class RadialDensity:
         return float(np.sum(self._shell_counts)) + self._tail_count
 
 
+def _tail_vec(tc, tb, tbeta, tk) -> np.ndarray:
+    """Tail parameters as used by the kernels: [c, b, beta, kappa, q, pref, p, graded].
+
+    q = max(1 - beta, 0); near the nucleus (r <= b) the tail is evaluated as
+    pref r^p g(r^2/b^2)^q e^{-2 kappa r} with g(y) = (1 - e^{-y})/y, i.e. pref = c b^(2beta-2),
+    p = 2 for q > 0 and pref = c, p = 2 beta for q = 0.  graded = 1 when the panels must be
+    graded towards r = 0 (q = 0 and 2 beta not an integer: r^(2 beta) branch point).
+    """
+    tc, tb, tbeta, tk = float(tc), float(tb), float(tbeta), float(tk)
+    q = max(1.0 - tbeta, 0.0)
+    if q > 0.0:
+        with np.errstate(over="ignore"):
+            pref, p = tc * tb ** (2.0 * tbeta - 2.0) if tc != 0.0 else 0.0, 2.0
+    else:
+        pref, p = tc, 2.0 * tbeta
+    graded = 1.0 if (q == 0.0 and 2.0 * tbeta != round(2.0 * tbeta)) else 0.0
+    return np.array([tc, tb, tbeta, tk, q, pref, p, graded])
+
+
 def _tail_scale(tp) -> float:
-    """Inverse length scale of a tail term: max(2 kappa, 1/b)."""
-    return max(2.0 * tp[3], 1.0 / tp[1])
+    """Inverse length scale of a tail term: 2 kappa, or max(2 kappa, 1/b) when q > 0."""
+    return max(2.0 * tp[3], 1.0 / tp[1]) if tp[4] > 0.0 else 2.0 * tp[3]
 
 
 def _as_rd(rd):
@@ -301,12 +362,76 @@ def _slater_rho(r, m, a, c):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _tail_rho(r, tc, tb, tbeta, tk):
-    """rho and drho/dr of the tail c r^2 (r^2+b^2)^(beta-1) e^{-2 kappa r}."""
-    r2 = r * r
-    q = r2 + tb * tb
-    base = tc * r * q ** (tbeta - 1.0) * math.exp(-2.0 * tk * r)
-    return base * r, base * (2.0 + 2.0 * (tbeta - 1.0) * r2 / q - 2.0 * tk * r)
+def _tail_gh(y):
+    """g(y) = (1 - e^{-y})/y and h(y) = d ln g/dy = 1/(e^y - 1) - 1/y for 0 <= y <= 1.
+
+    h from its Bernoulli series -1/2 + y/12 - y^3/720 + y^5/30240 - y^7/1209600 for y < 0.1
+    (truncation < 1e-17), else directly (at most ~1 digit of cancellation there).
+    """
+    if y < 0.1:
+        y2 = y * y
+        h = -0.5 + y * (1.0 / 12.0 + y2 * (-1.0 / 720.0 + y2 * (1.0 / 30240.0 - y2 / 1209600.0)))
+        g = -math.expm1(-y) / y if y > 0.0 else 1.0
+        return g, h
+    return -math.expm1(-y) / y, 1.0 / math.expm1(y) - 1.0 / y
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _tail_rho(r, tp):
+    """rho and drho/dr of the tail c r^(2beta) (1 - e^{-r^2/b^2})^q e^{-2 kappa r} (tp: ``_tail_vec``).
+
+    q > 0, y = r^2/b^2 <= 1:  T = pref r^2 g(y)^q e^{-2 kappa r}, T' = T (2 - 2 kappa r + 2 q y h(y))/r;
+    q > 0, y > 1:             T = c r^(2beta) x^q e^{-2 kappa r}, x = -expm1(-y),
+                              T' = T (2beta - 2 kappa r + 2 q y e^{-y}/x)/r;
+    q = 0:                    T = c r^(2beta) e^{-2 kappa r}, T' = T (2beta - 2 kappa r)/r.
+    Both values are formed as base * r and base * (...) so r = 0 needs no special case.
+    """
+    tk = tp[3]
+    e = math.exp(-2.0 * tk * r)
+    if e == 0.0 or tp[0] == 0.0:
+        return 0.0, 0.0
+    q = tp[4]
+    if q > 0.0:
+        tb = tp[1]
+        y = (r / tb) * (r / tb)
+        if y <= 1.0:
+            g, h = _tail_gh(y)
+            base = tp[5] * r * g ** q * e
+            return base * r, base * (2.0 - 2.0 * tk * r + 2.0 * q * y * h)
+        x = -math.expm1(-y)
+        tbeta = tp[2]
+        base = tp[0] * r ** (2.0 * tbeta - 1.0) * x ** q * e
+        return base * r, base * (2.0 * tbeta - 2.0 * tk * r + 2.0 * q * y * math.exp(-y) / x)
+    pw = tp[6]
+    base = tp[0] * r ** (pw - 1.0) * e
+    return base * r, base * (pw - 2.0 * tk * r)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _tail_rho_arr(u, tp):
+    """Tail density at every point of a 1-D array."""
+    out = np.zeros(u.size)
+    for i in range(u.size):
+        out[i], _ = _tail_rho(u[i], tp)
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _tail_width(d, tp, graded):
+    """Panel width for the tail term at distance d from its centre (<= 4/kappa).
+
+    q > 0: the nearest singularities of (1 - e^{-r^2/b^2})^q, at r^2 = 2 pi i k b^2 (k != 0),
+    are at least D = max(0.65 d, 1.77 b) from the real point d: width <= 0.8 D, so the 20-point
+    rule converges like rho^-40 with a Bernstein-ellipse parameter rho >= 4.8.  q = 0 with
+    2 beta not an integer and ``graded``: geometric grading (width <= d/2, rho ~ 10) towards
+    the r^(2beta) branch point at 0, down to d = _TAIL_GRADE/kappa.
+    """
+    w = 4.0 / tp[3]
+    if tp[4] > 0.0:
+        w = min(w, 0.8 * max(0.65 * d, 1.77 * tp[1]))
+    elif graded and tp[7] > 0.0:
+        w = min(w, 0.5 * max(d, _TAIL_GRADE / tp[3]))
+    return w
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -356,7 +481,7 @@ def _slater_pi_psi(s, l, b, d):
     """Pi(s) = int_s^inf t phi(t) dt and psi(s) = s phi(s) of one shell term d r^l e^{-b r}.
 
     Pi = e^{-bs} sum_k pi_k s^k, pi_k = 2 pi d C(l+1,k) (l+3-k)!/b^(l+4-k);
-    psi = e^{-bs} sum_k g_k s^k, g_k = 4 pi d C(l+1,k) (l+2-k)!/b^(l+3-k)  (all > 0).
+    psi = e^{-bs} sum_k g_k s^k, g_k = 4 pi d C(l+1,k) (l+2-k)!/b^(l+3-k)  (all of the sign of d).
     """
     eb = math.exp(-b * s)
     if eb == 0.0:
@@ -460,7 +585,8 @@ def _ss_setup(ma, aa, ca, mb, ab, cb):
         I1_k = int_0^R r^p e^{-ar} (R-r)^k e^{-b(R-r)} dr = e^{-aR} R^(p+k+1) K(k, p, (b-a)R),
         I2_k = int_R^inf r^p e^{-ar} (r-R)^k e^{-b(r-R)} dr = e^{-aR} sum_i C(p,i) R^(p-i) (k+i)!/(a+b)^(k+i+1),
         I3_k = int_0^inf r^p e^{-ar} (R+r)^k e^{-b(R+r)} dr = e^{-bR} sum_i C(k,i) R^(k-i) (p+i)!/(a+b)^(p+i+1);
-    the I2 and I3 sums are stored as positive-coefficient polynomials in R.
+    the I2 and I3 sums are stored as polynomials in R whose coefficients all have the sign of c d
+    (so each pair is as well conditioned as for positive coefficients; any integer m, l >= 0).
     Returns ipar[pair] = (outer is A, outer index, p, l, inner index), fpar[pair] = (a, b, Ni, No*Ni, J0, c2, c4),
     and the coefficient tables wk, wgk (c pi_k, c g_k), P2, P2g (degree p), P3, P3g (degree l+1).
     """
@@ -525,8 +651,8 @@ def _ss_pair(R, q, ipar, fpar, wk, wgk, P2, P2g, P3, P3g, Rpow, ea, eb, V, dV, p
     """(dJ, J, d dJ/dR, dJ/dR) of shell pair q at R.
 
     Rpow[j] = R^j; ea, eb = e^{-aR}, e^{-bR} of the outer/inner term; V..dphi: the outer
-    term's potential data at R.  dJ = No Ni/R - J >= 0 is the short-range
-    remainder: dJ = Ni phi_o + T, J = Ni V_o - T, T = 2 pi S / R (see ``_ss_setup``).
+    term's potential data at R.  dJ = No Ni/R - J is the short-range remainder (it has the
+    sign of c d): dJ = Ni phi_o + T, J = Ni V_o - T, T = 2 pi S / R (see ``_ss_setup``).
     Taylor series where R (a+b) < _TAYLOR_X.
     """
     a, b, Ni, NN = fpar[q, 0], fpar[q, 1], fpar[q, 2], fpar[q, 3]
@@ -568,15 +694,24 @@ def _ss_pair(R, q, ipar, fpar, wk, wgk, P2, P2g, P3, P3g, Rpow, ea, eb, V, dV, p
 # ----------------------------------------------------------------------------------------
 # tail term: table of cumulative integrals and queries
 # ----------------------------------------------------------------------------------------
-def _tail_edges(tb, tk, rmax):
-    """Panel edges on [0, rmax]: width <= 0.4 sqrt(r^2 + b^2) (analyticity) and <= 4/kappa."""
+def _tail_edges(tp, rmax):
+    """Panel edges on [0, rmax] with widths from ``_tail_width`` (graded at the origin)."""
     edges = [0.0]
     r = 0.0
     while r < rmax:
-        w = min(0.4 * math.sqrt(r * r + tb * tb), 4.0 / tk)
-        r = min(r + w, rmax)
+        r = min(r + _tail_width(r, tp, True), rmax)
         edges.append(r)
     return np.array(edges)
+
+
+def _tail_panel_rho(tp, rmax):
+    """Gauss-Legendre nodes u (panel x node), half-widths h and tail density on [0, rmax]."""
+    edges = _tail_edges(tp, rmax)
+    t0, t1 = edges[:-1], edges[1:]
+    h = 0.5 * (t1 - t0)
+    u = (0.5 * (t0 + t1))[:, None] + h[:, None] * _GX[None, :]
+    rho = _tail_rho_arr(u.reshape(-1), tp).reshape(u.shape)
+    return edges, h, u, rho
 
 
 def _build_tail_table(tp):
@@ -585,12 +720,8 @@ def _build_tail_table(tp):
     The A_j are accumulated from the outside in with binomially shifted (positive) sums,
     so every later query is a sum of positive terms.
     """
-    tc, tb, tbeta, tk = (float(v) for v in tp)
-    edges = _tail_edges(tb, tk, _TAIL_EXTENT / (2.0 * tk))
+    edges, h, u, rho = _tail_panel_rho(tp, _TAIL_EXTENT / (2.0 * tp[3]))
     t0, t1 = edges[:-1], edges[1:]
-    h = 0.5 * (t1 - t0)
-    u = (0.5 * (t0 + t1))[:, None] + h[:, None] * _GX[None, :]
-    rho = tc * u * u * (u * u + tb * tb) ** (tbeta - 1.0) * np.exp(-2.0 * tk * u)
     w = h[:, None] * _GW[None, :]
     q = _FOUR_PI * np.sum(w * u * u * rho, axis=1)
     du = u - t0[:, None]
@@ -621,7 +752,6 @@ def _tail_query(s, tp, edges, Qc, A0, A1, A2, need_left):
     M = edges.size - 1
     if s >= edges[M]:
         return Qc[M], 0.0, 0.0, 0.0
-    tc, tb, tbeta, tk = tp[0], tp[1], tp[2], tp[3]
     i = np.searchsorted(edges, s, side="right") - 1
     t0 = edges[i]
     t1 = edges[i + 1]
@@ -632,7 +762,7 @@ def _tail_query(s, tp, edges, Qc, A0, A1, A2, need_left):
         acc = 0.0
         for j in range(_GX.size):
             u = mid + h * _GX[j]
-            rho, _ = _tail_rho(u, tc, tb, tbeta, tk)
+            rho, _ = _tail_rho(u, tp)
             acc += _GW[j] * u * u * rho
         Q += _FOUR_PI * h * acc
     h = 0.5 * (t1 - s)
@@ -642,7 +772,7 @@ def _tail_query(s, tp, edges, Qc, A0, A1, A2, need_left):
     r2 = 0.0
     for j in range(_GX.size):
         u = mid + h * _GX[j]
-        rho, _ = _tail_rho(u, tc, tb, tbeta, tk)
+        rho, _ = _tail_rho(u, tp)
         w = _GW[j] * u * rho
         du = u - s
         r0 += w
@@ -685,7 +815,7 @@ def _density_kernel(r, m, a, c, tail_on, tp, deriv):
             else:
                 f += c[j] * _ipow(x, m[j]) * math.exp(-a[j] * x)
         if tail_on:
-            v, dv = _tail_rho(x, tp[0], tp[1], tp[2], tp[3])
+            v, dv = _tail_rho(x, tp)
             f += v
             df += dv
         rho[idx] = f
@@ -783,7 +913,7 @@ def _inner_pot_rho(s, inner_tail, ip, iedges, iQc, iA0, iA1, iA2, im, ia, ic):
     """V, rho and drho/dr of the inner density at s."""
     if inner_tail:
         V, _, _, _ = _tail_pot(s, ip, iedges, iQc, iA0, iA1, iA2)
-        rho, drho = _tail_rho(s, ip[0], ip[1], ip[2], ip[3])
+        rho, drho = _tail_rho(s, ip)
         return V, rho, drho
     V = 0.0
     rho = 0.0
@@ -801,11 +931,15 @@ def _inner_pot_rho(s, inner_tail, ip, iedges, iQc, iA0, iA1, iA2, im, ia, ic):
 
 @numba.njit(cache=True, error_model="numpy")
 def _panel_width(r, R, op, inner_tail, ip, ibmax):
-    """Outer panel width at r: resolves the outer tail and the inner density seen from R."""
-    w = min(0.4 * math.sqrt(r * r + op[1] * op[1]), 4.0 / op[3])
+    """Outer panel width at r: resolves the outer tail and the inner density seen from R.
+
+    The inner density enters through Pi_i(|R - r|), which is three integrations smoother than
+    rho_i (an r^(2beta) branch point of rho_i gives only s^(2beta+4) in Pi_i): no grading there.
+    """
+    w = _tail_width(r, op, True)
     d = abs(r - R)
     if inner_tail:
-        wi = min(0.4 * math.sqrt(d * d + ip[1] * ip[1]), 4.0 / ip[3])
+        wi = _tail_width(d, ip, False)
     else:
         wi = 4.0 / ibmax + 0.1 * d
     return min(w, wi)
@@ -825,7 +959,7 @@ def _tail_pair_consts(op, oedges, inner_tail, ip, iedges, iQc, iA0, iA1, iA2, im
         mid = 0.5 * (r1 + r)
         for j in range(_GX.size):
             u = mid + h * _GX[j]
-            rho, drho = _tail_rho(u, op[0], op[1], op[2], op[3])
+            rho, drho = _tail_rho(u, op)
             V, rhoi, drhoi = _inner_pot_rho(u, inner_tail, ip, iedges, iQc, iA0, iA1, iA2, im, ia, ic)
             w = _GW[j] * h * u * u
             J0 += w * rho * V
@@ -876,7 +1010,7 @@ def _coulomb_tail_kernel(R, op, oedges, oQc, oA0, oA1, oA2, inner_tail, ip, iedg
             mid = 0.5 * (r1 + r)
             for j in range(_GX.size):
                 u = mid + h * _GX[j]
-                rho, _ = _tail_rho(u, op[0], op[1], op[2], op[3])
+                rho, _ = _tail_rho(u, op)
                 f = _GW[j] * h * u * rho
                 if f == 0.0:
                     continue
@@ -929,12 +1063,8 @@ def rdf(rd: RadialDensity | None, r):
 
 def _tail_moment(tp, k):
     """int_0^inf 4 pi r^(2+k) rho_tail dr by the tail panel rule."""
-    tc, tb, tbeta, tk = (float(v) for v in tp)
-    edges = _tail_edges(tb, tk, (_TAIL_EXTENT + 4.0 * max(k, 0.0)) / (2.0 * tk))
-    t0, t1 = edges[:-1], edges[1:]
-    h = 0.5 * (t1 - t0)
-    u = (0.5 * (t0 + t1))[:, None] + h[:, None] * _GX[None, :]
-    rho = tc * u * u * (u * u + tb * tb) ** (tbeta - 1.0) * np.exp(-2.0 * tk * u)
+    tk = float(tp[3])
+    _, h, u, rho = _tail_panel_rho(tp, (_TAIL_EXTENT + 4.0 * max(k, 0.0)) / (2.0 * tk))
     return float(_FOUR_PI * np.sum(h[:, None] * _GW[None, :] * u ** (2.0 + k) * rho))
 
 
@@ -968,23 +1098,29 @@ def electron_count(rd: RadialDensity | None) -> float:
 
 
 def rho0(rd: RadialDensity | None) -> float:
-    """Density at the nucleus rho(0) (electrons/bohr^3): the sum of the n = 1 coefficients."""
+    """Density at the nucleus rho(0) (electrons/bohr^3): the sum of the n = 1 (r^0) coefficients."""
     rd = _as_rd(rd)
     if rd is None:
         return 0.0
-    return float(np.sum(rd.c[rd.n == 1]))
+    return float(np.sum(rd.c[rd._m == 0]))
 
 
 def cusp_ratio(rd: RadialDensity | None, Z: float) -> float:
-    """Kato cusp ratio -rho'(0) / (2 Z rho(0)); exactly 1 for an exact eigenstate density."""
+    """Kato cusp ratio -rho'(0) / (2 Z rho(0)); exactly 1 for an exact eigenstate density.
+
+    rho(0) = sum over r^0 terms of c; rho'(0) = sum over r^0 terms of (-2 zeta c) plus the
+    sum over r^1 (n = 1.5) terms of c.  Higher powers and the tail (~ r^2) do not contribute.
+    NaN when rho(0) = 0.
+    """
     rd = _as_rd(rd)
     if rd is None:
         return math.nan
-    s = rd.n == 1
-    r0 = float(np.sum(rd.c[s]))
+    s0 = rd._m == 0
+    r0 = float(np.sum(rd.c[s0]))
     if r0 == 0.0:
         return math.nan
-    return float(np.sum(rd._a[s] * rd.c[s]) / (2.0 * Z * r0))
+    slope = float(np.sum(rd.c[rd._m == 1]) - np.sum(rd._a[s0] * rd.c[s0]))
+    return -slope / (2.0 * Z * r0)
 
 
 def _potential_parts(rd, flat, full=True):
@@ -1061,10 +1197,10 @@ def _coulomb_parts(rd_a, rd_b, flat):
     if rd_a.n.size and rd_b.n.size:
         for t, v in zip(acc, _coulomb_ss_kernel(flat, rd_a._m, rd_a._a, rd_a.c, rd_b._m, rd_b._a, rd_b.c)):
             t += v
-    if rd_a._tail_on and rd_b.n.size and np.any(rd_b.c > 0):
+    if rd_a._tail_on and rd_b.n.size and np.any(rd_b.c != 0):
         for t, v in zip(acc, _tail_outer(rd_a, rd_b, False, flat)):
             t += v
-    if rd_b._tail_on and rd_a.n.size and np.any(rd_a.c > 0):
+    if rd_b._tail_on and rd_a.n.size and np.any(rd_a.c != 0):
         for t, v in zip(acc, _tail_outer(rd_b, rd_a, False, flat)):
             t += v
     if rd_a._tail_on and rd_b._tail_on:
@@ -1157,8 +1293,14 @@ def _density_numpy(rd: RadialDensity, r: np.ndarray) -> np.ndarray:
     for m, a, c in zip(rd._m, rd._a, rd.c):
         out += c * r ** m * np.exp(-a * r)
     if rd._tail_on:
-        tc, tb, tbeta, tk = rd._tail_params
-        out += tc * r * r * (r * r + tb * tb) ** (tbeta - 1.0) * np.exp(-2.0 * tk * r)
+        tc, tb, tbeta, tk = rd.tail_c, rd.tail_b, rd.tail_beta, rd.tail_kappa
+        q = max(1.0 - tbeta, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = (r / tb) ** 2
+            g = np.where(y > 0, -np.expm1(-y) / np.where(y > 0, y, 1.0), 1.0)
+            near = tc * r ** (2.0 * tbeta + 2.0 * q) * tb ** (-2.0 * q) * g ** q  # exact rewrite
+            far = tc * r ** (2.0 * tbeta) * (-np.expm1(-y)) ** q
+            out += np.where(y <= 1.0, near, far) * np.exp(-2.0 * tk * r)
     return out
 
 

@@ -10,6 +10,9 @@ quadrature written here independently of the module:
 * the short-range part dJ = Na Nb/R - J = int int q_a q_b (1/R - K) (a positive integrand,
   nonzero only where the shells overlap), so it is checked directly at large R;
 * phi(s) = N/s - V(s) = int_s^inf q(u) (1/s - 1/u) du.
+
+Shells may have half-integer n (odd powers m = 2(n-1) of r) and signed coefficients; the
+tail is c r^(2beta) (1 - e^(-r^2/b^2))^q e^(-2 kappa r), q = max(1 - beta, 0).
 """
 from __future__ import annotations
 
@@ -32,26 +35,35 @@ QUAD = dict(epsabs=0.0, epsrel=1e-12, limit=200)
 # ----------------------------------------------------------------------------------------
 def norm_c(n, zeta, electrons):
     """Coefficient c of c r^(2n-2) e^(-2 zeta r) holding ``electrons`` electrons."""
-    return electrons * (2 * zeta) ** (2 * n + 1) / (4 * math.pi * math.factorial(2 * n))
+    return electrons * (2 * zeta) ** (2 * n + 1) / (4 * math.pi * math.factorial(round(2 * n)))
+
+
+def tail_value(tail, r):
+    """The tail c r^(2beta) (1 - e^(-r^2/b^2))^q e^(-2 kappa r), q = max(1 - beta, 0), written
+    directly (0 at r = 0: it starts like r^2 for beta < 1 and like r^(2beta) otherwise)."""
+    tc, tb, tbeta, tk = tail
+    if r == 0:
+        return 0.0
+    q = max(1.0 - tbeta, 0.0)
+    return tc * r ** (2 * tbeta) * (-math.expm1(-(r / tb) ** 2)) ** q * math.exp(-2 * tk * r)
 
 
 class Model:
     """A density given by its parameters; ``rd`` is the module object, ``q`` the rdf here."""
 
     def __init__(self, shells, tail=None):
-        self.shells = [(int(n), float(z), float(c)) for n, z, c in shells]
+        self.shells = [(float(n), float(z), float(c)) for n, z, c in shells]
         self.tail = tail
         n, z, c = (zip(*self.shells) if self.shells else ((), (), ()))
         kw = {}
         if tail is not None:
             kw = dict(tail_c=tail[0], tail_b=tail[1], tail_beta=tail[2], tail_kappa=tail[3])
-        self.rd = S.RadialDensity(np.array(n, dtype=np.int64), list(z), list(c), **kw)
+        self.rd = S.RadialDensity(list(n), list(z), list(c), **kw)
 
     def rho(self, r):
-        v = sum(c * r ** (2 * (n - 1)) * math.exp(-2 * z * r) for n, z, c in self.shells)
+        v = sum(c * r ** round(2 * (n - 1)) * math.exp(-2 * z * r) for n, z, c in self.shells)
         if self.tail is not None:
-            tc, tb, tbeta, tk = self.tail
-            v += tc * r * r * (r * r + tb * tb) ** (tbeta - 1) * math.exp(-2 * tk * r)
+            v += tail_value(self.tail, r)
         return v
 
     def q(self, r):
@@ -118,14 +130,22 @@ def _quiet_quad():
 RNG = np.random.default_rng(20240611)
 
 
-def random_shells(k, nmax=3):
-    return [(int(RNG.integers(1, nmax + 1)), float(RNG.uniform(0.4, 5.0)), float(RNG.uniform(0.05, 3.0)))
+def random_shells(k, nmax=3, half=False):
+    """k shells with random n in 1..nmax (half-integers too when ``half``), zeta and c > 0."""
+    ns = np.arange(1, nmax + 0.25, 0.5 if half else 1.0)
+    return [(float(RNG.choice(ns)), float(RNG.uniform(0.4, 5.0)), float(RNG.uniform(0.05, 3.0)))
             for _ in range(k)]
 
 
-TAIL_A = (0.3, 1.0, 0.4, 0.6)     # c, b, beta, kappa
-TAIL_B = (0.05, 0.3, -0.8, 0.9)
+TAIL_A = (0.3, 1.0, 0.4, 0.6)     # c, b, beta, kappa  (q = 0.6)
+TAIL_B = (0.05, 0.3, -0.8, 0.9)   # q = 1.8
+TAIL_C = (0.1, 1.0, 1.7, 0.8)     # q = 0, r^3.4 branch point at the nucleus
 H1S = Model([(1, 1.0, 1 / math.pi)])
+# exact H n = 2 ensemble density e^{-r} (4 - 4r + 2r^2)/(128 pi): signed r^0, r^1, r^2 terms
+K128 = 1 / (128 * math.pi)
+HN2 = Model([(1, 0.5, 4 * K128), (1.5, 0.5, -4 * K128), (2, 0.5, 2 * K128)])
+# odd powers with signed coefficients (validated non-negative by the constructor)
+SIGNED = Model([(1, 2.0, 3.0), (1.5, 1.2, -0.5), (2, 0.8, 0.4), (2.5, 0.6, 0.01)])
 
 
 # ----------------------------------------------------------------------------------------
@@ -138,7 +158,7 @@ def test_dict_roundtrip_immutable_hashable():
     assert d["tail"] == {"c": 0.3, "b": 1.0, "beta": 0.4, "kappa": 0.6}
     back = S.RadialDensity.from_dict(d)
     assert back == m.rd and hash(back) == hash(m.rd)
-    assert back.n.dtype == np.int64
+    assert back.n.dtype == np.float64 and back._m.tolist() == [0, 2]
     with pytest.raises(ValueError):
         m.rd.zeta[0] = 1.0
     with pytest.raises(AttributeError):
@@ -146,19 +166,26 @@ def test_dict_roundtrip_immutable_hashable():
     plain = S.RadialDensity.from_dict({"shells": [{"n": 1, "zeta": 1.0, "c": 0.5, "role": "core"}], "tail": None})
     assert not plain.has_tail and plain.to_dict()["tail"] is None
     with pytest.raises(InputError):
-        S.RadialDensity.from_dict({"shells": [{"n": 2.5, "zeta": 1.0, "c": 0.5}], "tail": None})
+        S.RadialDensity.from_dict({"shells": [{"n": 2.25, "zeta": 1.0, "c": 0.5}], "tail": None})
     with pytest.raises(InputError):
         S.RadialDensity.from_dict({"shells": [], "tail": {"c": 1.0, "b": 1.0}})
 
 
 @pytest.mark.parametrize("kwargs", [
     dict(n=[0], zeta=[1.0], c=[1.0]),
-    dict(n=[1.5], zeta=[1.0], c=[1.0]),
+    dict(n=[0.5], zeta=[1.0], c=[1.0]),
+    dict(n=[1.25], zeta=[1.0], c=[1.0]),
+    dict(n=[10.5], zeta=[1.0], c=[1.0]),
+    dict(n=[math.nan], zeta=[1.0], c=[1.0]),
     dict(n=[1], zeta=[-1.0], c=[1.0]),
-    dict(n=[1], zeta=[1.0], c=[-1.0]),
+    dict(n=[1], zeta=[1.0], c=[-1.0]),                       # negative everywhere
+    dict(n=[1, 2], zeta=[1.0, 1.0], c=[1.0, -1.0]),          # e^{-2r}(1 - r^2) < 0 beyond r = 1
+    dict(n=[1, 1.5], zeta=[1.0, 1.0], c=[1.0, -2.0 - 1e-9]),  # slope too negative: < 0 at r > 1/2
+    dict(n=[1], zeta=[1.0], c=[math.inf]),
     dict(n=[1, 2], zeta=[1.0], c=[1.0]),
     dict(n=[1], zeta=[1.0], c=[1.0], tail_c=1.0),
     dict(n=[1], zeta=[1.0], c=[1.0], tail_c=1.0, tail_b=0.0, tail_beta=0.0, tail_kappa=1.0),
+    dict(n=[1], zeta=[1.0], c=[1.0], tail_c=-1e-3, tail_b=1.0, tail_beta=0.0, tail_kappa=1.0),
 ])
 def test_invalid_parameters(kwargs):
     with pytest.raises(InputError):
@@ -181,9 +208,10 @@ def test_scalar_and_array_shapes():
 # one density
 # ----------------------------------------------------------------------------------------
 def test_normalization_random_shells():
-    for _ in range(5):
-        m = Model(random_shells(4, nmax=4))
-        analytic = sum(c * 4 * math.pi * math.factorial(2 * n) / (2 * z) ** (2 * n + 1) for n, z, c in m.shells)
+    for half in (False, True, True):
+        m = Model(random_shells(4, nmax=4, half=half))
+        analytic = sum(c * 4 * math.pi * math.factorial(round(2 * n)) / (2 * z) ** (2 * n + 1)
+                       for n, z, c in m.shells)
         assert rel(S.electron_count(m.rd), analytic) < 1e-14
         assert rel(S.electron_count(m.rd), m.count_quad()) < 1e-10
         for k in (-1, 1, 2, 0.5):
@@ -191,10 +219,15 @@ def test_normalization_random_shells():
             assert rel(S.moment(m.rd, k), ref) < 1e-10
 
 
-@pytest.mark.parametrize("tail", [TAIL_A, TAIL_B, (1.0, 2.0, 1.0, 0.3), (0.2, 0.5, -0.3, 1.7)])
+@pytest.mark.parametrize("tail", [TAIL_A, TAIL_B, TAIL_C, (1.0, 2.0, 1.0, 0.3), (0.2, 0.5, -0.3, 1.7),
+                                  (0.02, 2.0, -1.0, 0.4), (0.5, 6.0, 0.2, 0.5), (0.3, 0.2, 2.5, 1.0)])
 def test_tail_count_and_moments(tail):
     m = Model([], tail)
     assert rel(S.electron_count(m.rd), m.count_quad()) < 1e-10
+    tc, tb, tbeta, tk = tail
+    if tbeta >= 1:  # q = 0: a Slater-like term with real power, N = 4 pi c Gamma(2beta+3)/(2kappa)^(2beta+3)
+        exact = 4 * math.pi * tc * math.gamma(2 * tbeta + 3) / (2 * tk) ** (2 * tbeta + 3)
+        assert rel(S.electron_count(m.rd), exact) < 1e-13
     for k in (-1, 1, 2):
         ref = integrate.quad(lambda r: m.q(r) * r ** k, 0, np.inf, **QUAD)[0]
         assert rel(S.moment(m.rd, k), ref) < 1e-10
@@ -214,6 +247,116 @@ def test_density_and_derivative():
     assert S.rho0(m.rd) == pytest.approx(2.0, rel=1e-15)
     # the tail and n >= 2 terms vanish at r = 0 with zero slope: only the 1s term counts
     assert S.density_derivative(m.rd, 0.0) == pytest.approx(-2 * 1.7 * 2.0, rel=1e-15)
+
+
+TAILS = [TAIL_A, TAIL_B, TAIL_C, (1.0, 2.0, 1.0, 0.3), (0.02, 2.0, -1.0, 0.4), (0.3, 0.2, 2.5, 1.0)]
+
+
+@pytest.mark.parametrize("tail", TAILS)
+def test_tail_matches_fit_module(tail):
+    """Same tail as ectem_core.fit: density vs fit.evaluate, electron count vs fit.tail_norm."""
+    from ectem_core import fit
+
+    tc, tb, tbeta, tk = tail
+    tdict = {"c": tc, "b": tb, "beta": tbeta, "kappa": tk}
+    shells = [{"n": 1, "zeta": 2.0, "c": 3.0}, {"n": 1.5, "zeta": 2.5, "c": -0.4, "role": "x"}]
+    rd = S.RadialDensity.from_dict({"shells": shells, "tail": tdict})
+    tail_only = S.RadialDensity.from_dict({"shells": [], "tail": tdict})
+    assert rel(S.electron_count(tail_only), tc * fit.tail_norm(tb, tbeta, tk)) < 1e-12
+    r = np.concatenate([[0.0], np.geomspace(1e-9, 150.0, 3000)])
+    mine, ref = S.density(rd, r), fit.evaluate(shells, tdict, r)
+    assert mine[0] == ref[0] == 3.0
+    # both evaluate the full formula everywhere (including r -> 0, where it ~ c r^2 b^(2beta-2))
+    pos = r > 0
+    assert np.max(np.abs(mine[pos] / ref[pos] - 1)) < 1e-13
+
+
+@pytest.mark.parametrize("tail", TAILS)
+def test_tail_derivative_and_branch_switches(tail):
+    """dT/dr against finite differences, and continuity where the evaluation changes form
+    (y = r^2/b^2 = 0.1 and 1)."""
+    m = Model([], tail)
+    tb = tail[1]
+    pts = [0.01, 0.3, 0.9, 1.7, 4.0, 12.0, tb * math.sqrt(0.1), tb]
+    for x in pts:
+        h = 1e-5 * max(x, 0.05)
+        fd = (-m.rho(x + 2 * h) + 8 * m.rho(x + h) - 8 * m.rho(x - h) + m.rho(x - 2 * h)) / (12 * h)
+        assert rel(S.density_derivative(m.rd, x), fd) < 1e-8, x
+        assert rel(S.density(m.rd, x), m.rho(x)) < 1e-14, x
+    for x in (tb * math.sqrt(0.1), tb):
+        for f in (S.density, S.density_derivative):
+            lo, hi, hi2 = (f(m.rd, x * (1 + e)) for e in (-1e-15, 1e-15, 3e-15))
+            assert abs(lo - hi) <= 3e-14 * abs(hi) + 2 * abs(hi2 - hi)  # no jump beyond the local slope
+    # no value and no slope at the nucleus
+    assert S.density(m.rd, 0.0) == 0.0 and S.density_derivative(m.rd, 0.0) == 0.0
+
+
+def test_odd_powers_density_slope_and_cusp():
+    """r^1 terms (n = 1.5) add their coefficient to rho'(0); cusp_ratio includes them."""
+    m = SIGNED
+    assert S.density(m.rd, 0.0) == pytest.approx(3.0, rel=1e-15)
+    assert S.density_derivative(m.rd, 0.0) == pytest.approx(-2 * 2.0 * 3.0 - 0.5, rel=1e-15)
+    assert S.cusp_ratio(m.rd, 2.0) == pytest.approx((12.0 + 0.5) / (4.0 * 3.0), rel=1e-15)
+    r = np.array([1e-3, 0.2, 0.8, 2.5, 9.0])
+    assert np.allclose(S.density(m.rd, r), [m.rho(x) for x in r], rtol=1e-14, atol=0)
+    for x in r:
+        h = 1e-6
+        fd = (m.rho(x + h) - m.rho(x - h)) / (2 * h)
+        assert rel(S.density_derivative(m.rd, x), fd) < 1e-7
+    # no r^0 term: no rho(0), cusp ratio undefined
+    assert math.isnan(S.cusp_ratio(S.RadialDensity([1.5], [1.0], [1.0]), 1.0))
+
+
+def test_negative_coefficients_validation():
+    # valid: signed terms with a non-negative total (H n = 2, SIGNED, a term cancelled exactly)
+    assert S.electron_count(HN2.rd) == pytest.approx(1.0, rel=1e-14)
+    zero = S.RadialDensity([1, 1], [1.0, 1.0], [0.5, -0.5])
+    assert S.electron_count(zero) == 0.0 and S.coulomb(zero, H1S.rd, 1.0) == 0.0
+    # negative only beyond the check grid (r > ~6900 bohr): caught by the asymptotic test
+    with pytest.raises(InputError, match="large r"):
+        S.RadialDensity([1, 1], [0.1, 0.099], [1.0, -1e-6])
+    # ... unless the tail decays more slowly still
+    S.RadialDensity([1, 1], [0.1, 0.099], [1.0, -1e-6], tail_c=1e-3, tail_b=1.0, tail_beta=0.5,
+                    tail_kappa=0.09)
+    with pytest.raises(InputError, match="negative at r"):
+        S.RadialDensity.from_dict({"shells": [{"n": 1, "zeta": 1.0, "c": 1.0},
+                                              {"n": 2.5, "zeta": 0.6, "c": -0.2}], "tail": None})
+
+
+def test_hydrogen_n2_ensemble():
+    """Exact H n = 2 ensemble density: N = 1, cusp ratio 1 for Z = 1, V and J against
+    independent quadrature, U(H n=2, H n=2) -> 0 at large R."""
+    from ectem_core import fit
+
+    rd = S.RadialDensity.from_dict({"shells": fit.hydrogen_n2_exact().shells, "tail": None})
+    assert rd == HN2.rd
+    assert rd.to_dict()["shells"][1]["n"] == 1.5 and isinstance(rd.to_dict()["shells"][0]["n"], int)
+    assert S.electron_count(rd) == pytest.approx(1.0, rel=1e-14)
+    assert rel(HN2.count_quad(), 1.0) < 1e-11
+    assert S.cusp_ratio(rd, 1.0) == pytest.approx(1.0, rel=1e-15)
+    assert S.rho0(rd) == pytest.approx(4 * K128, rel=1e-15)
+    r = np.array([0.0, 0.3, 1.0, 2.0, 5.0, 20.0])
+    closed = np.exp(-r) * (4 - 4 * r + 2 * r * r) * K128
+    assert np.allclose(S.density(rd, r), closed, rtol=1e-14, atol=0)
+    # hydrogen <r> = (3n^2 - l(l+1))/2: 6 (2s), 5 (2p); <r^2> = n^2 (5n^2 + 1 - 3l(l+1))/2: 42, 30
+    assert S.moment(rd, 1) == pytest.approx((6 + 3 * 5) / 4, rel=1e-14)
+    assert S.moment(rd, 2) == pytest.approx(33.0, rel=1e-14)
+    for x in (0.0, 1e-6, 0.1, 1.0, 2.0, 4.0, 10.0, 40.0):
+        assert rel(S.potential(rd, x), V_quad(HN2, x)) < 1e-9, x
+    for R in (0.0, 0.5, 2.0, 6.0, 15.0):
+        ref = quad_split(lambda t: HN2.q(t) * V_quad(HN2, t), 0, np.inf, 2.0, 8.0) if R == 0 \
+            else J_brute(HN2, HN2, R)
+        assert rel(S.coulomb(rd, rd, R), ref) < 1e-9, R
+    for R in (1.0, 5.0):
+        assert rel(S.coulomb(rd, H1S.rd, R), J_brute(HN2, H1S, R)) < 1e-9, R
+    # neutral-neutral: U -> 0; the exponentially small remainder with full relative accuracy
+    for R in (8.0, 20.0):
+        ref = phi_quad(HN2, R) * 2 - dJ_brute(HN2, HN2, R)
+        assert rel(S.state_coulomb(1, rd, 1, rd, R), ref) < 1e-8, R
+    R = np.array([40.0, 60.0, 100.0, 200.0])
+    U = S.state_coulomb(1, rd, 1, rd, R)
+    assert np.all(np.abs(U) < 1e3 * R ** 4 * np.exp(-R)) and abs(U[-1]) < 1e-70
+    assert np.all(np.abs(S.state_coulomb_derivative(1, rd, 1, rd, R)) < 1e3 * R ** 4 * np.exp(-R))
 
 
 def test_hydrogen_1s_textbook():
@@ -251,6 +394,11 @@ def test_hydrogenic_scaling_and_cusp():
     Model([(3, 2.2, 1.0), (2, 2.2 + 1e-6, 0.5), (1, 2.2 + 1e-4, 0.3)]),
     Model([(2, 0.9, 0.2)], TAIL_A),
     Model([], TAIL_B),
+    Model([], TAIL_C),
+    Model([(1.5, 1.3, 2.0), (2.5, 0.7, 0.4), (3.5, 0.45, 0.02), (10, 3.0, 1.0), (9.5, 3.0, 1.0)]),
+    Model([(1.5, 2.2, 1.0), (2, 2.2 + 1e-6, 0.5), (1, 2.2 + 1e-4, 0.3)]),
+    SIGNED,
+    Model(SIGNED.shells, TAIL_C),
 ])
 def test_potential_vs_quadrature(model):
     N = model.count_quad()
@@ -271,6 +419,15 @@ PAIR_CASES = {
     "compact-diffuse": (Model([(1, 12.0, 600.0), (2, 0.35, 0.002)]), Model([(1, 0.4, 0.05)])),
     "tail-shells": (Model([(1, 2.0, 5.0), (2, 0.8, 0.3)], TAIL_A), Model([(1, 1.5, 2.0), (3, 0.9, 0.1)])),
     "tail-tail": (Model([(1, 2.0, 5.0)], TAIL_A), Model([(3, 0.9, 0.1)], TAIL_B)),
+    "odd-random": (Model(random_shells(3, half=True)), Model(random_shells(3, half=True))),
+    "odd-dzeta=1e-6": (Model([(1.5, 1.2, 1.0), (2.5, 0.8, 0.2)]),
+                       Model([(1.5, 1.2 + 1e-6, 0.7), (2, 0.8 + 1e-6, 0.1), (3.5, 0.8, 0.05)])),
+    "odd-equal": (Model([(1.5, 1.1, 1.0), (1, 1.1, 0.4)]), Model([(2.5, 1.1, 0.5), (1.5, 1.1, 0.2)])),
+    "signed": (SIGNED, Model([(1, 1.4, 2.0), (1.5, 1.4, -1.0), (2, 1.4 + 1e-7, 0.6), (3, 0.5, 0.002)])),
+    "signed-tail": (Model(SIGNED.shells, TAIL_C), Model([(1, 1.0, 1.0), (1.5, 1.2, -0.3)], TAIL_B)),
+    "graded-tail-tail": (Model([(1.5, 1.5, 1.0)], TAIL_C), Model([], TAIL_C)),
+    "high-odd": (Model([(9.5, 3.0, 1.0), (10, 2.0, 1e-3), (1, 5.0, 10.0)]),
+                 Model([(9.5, 3.0 + 1e-6, 1.0), (8.5, 1.5, 1e-3)])),
 }
 
 
@@ -285,7 +442,8 @@ def test_coulomb_vs_brute_force(name):
 
 def test_coulomb_at_and_near_zero_distance():
     """R = 0, the small-R Taylor zone and its switch-over, against brute force."""
-    for ma, mb in (PAIR_CASES["random-multi"], PAIR_CASES["tail-shells"]):
+    for ma, mb in (PAIR_CASES["random-multi"], PAIR_CASES["tail-shells"], PAIR_CASES["signed"],
+                   PAIR_CASES["graded-tail-tail"]):
         J0 = quad_split(lambda r: ma.q(r) * V_quad(mb, r), 0, np.inf, 1.0)
         assert rel(S.coulomb(ma.rd, mb.rd, 0.0), J0) < 1e-10
         for R in (1e-6, 1e-3, 4e-3, 6e-3, 0.03):
@@ -295,13 +453,13 @@ def test_coulomb_at_and_near_zero_distance():
 def test_coulomb_fourier_route():
     """Shell-only J against the momentum-space form J = (2/pi) int rho_a(k) rho_b(k) sin(kR)/(kR) dk,
     with rho(k) = 4 pi c (m+1)! Im[(a + i k)^(m+2)] / (k (a^2 + k^2)^(m+2)) for c r^m e^{-a r}."""
-    ma = Model([(4, 1.3, 1.0), (1, 2.0, 1.0)])
-    mb = Model([(3, 1.3 + 1e-5, 1.0), (2, 0.7, 0.5)])
+    ma = Model([(4, 1.3, 1.0), (1, 2.0, 1.0), (3.5, 1.3, 0.3), (1.5, 2.0, -0.5)])
+    mb = Model([(3, 1.3 + 1e-5, 1.0), (2, 0.7, 0.5), (2.5, 1.3, 0.2)])
 
     def ft(k, m):
         out = 0.0
         for n, z, c in m.shells:
-            p, a = 2 * (n - 1), 2 * z
+            p, a = round(2 * (n - 1)), 2 * z
             out += 4 * math.pi * c * math.factorial(p + 1) * (complex(a, k) ** (p + 2)).imag / (k * (a * a + k * k) ** (p + 2))
         return out
 
@@ -313,7 +471,8 @@ def test_coulomb_fourier_route():
         assert rel(S.coulomb(ma.rd, mb.rd, R), 2 / math.pi * (head + tail)) < 1e-9
 
 
-@pytest.mark.parametrize("name", ["random-multi", "dzeta=1e-4", "compact-diffuse", "tail-shells", "tail-tail"])
+@pytest.mark.parametrize("name", ["random-multi", "dzeta=1e-4", "compact-diffuse", "tail-shells", "tail-tail",
+                                  "odd-dzeta=1e-6", "odd-equal", "signed", "signed-tail", "graded-tail-tail"])
 def test_short_range_part_at_large_R(name):
     """Neutral states (Z = N): U = Za phi_b + Zb phi_a - dJ is exponentially small and must
     come out with full relative accuracy (no cancellation of 1/R terms)."""
@@ -346,7 +505,8 @@ def test_derivatives_vs_finite_differences():
     def fd(f, x, h):
         return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
 
-    for ma, mb in (PAIR_CASES["random-multi"], PAIR_CASES["dzeta=1e-6"], PAIR_CASES["tail-tail"]):
+    for ma, mb in (PAIR_CASES["random-multi"], PAIR_CASES["dzeta=1e-6"], PAIR_CASES["tail-tail"],
+                   PAIR_CASES["odd-dzeta=1e-6"], PAIR_CASES["signed-tail"]):
         a, b = ma.rd, mb.rd
         for x in (0.3, 1.2, 3.5, 9.0):
             h = 1e-3
@@ -378,10 +538,17 @@ def test_numpy_references_match_kernels():
     assert np.allclose(S._density_numpy(a, r), S.density(a, r), rtol=1e-14, atol=0)
     assert np.allclose(S._potential_numpy(a, r), S.potential(a, r), rtol=1e-13, atol=0)
     assert np.allclose(S._coulomb_numpy(a, b, r), S.coulomb(a, b, r), rtol=1e-13, atol=0)
+    a, b = PAIR_CASES["signed"][0].rd, PAIR_CASES["odd-dzeta=1e-6"][1].rd
+    assert np.allclose(S._density_numpy(a, r), S.density(a, r), rtol=1e-14, atol=0)
+    assert np.allclose(S._potential_numpy(a, r), S.potential(a, r), rtol=1e-13, atol=0)
+    assert np.allclose(S._coulomb_numpy(a, b, r), S.coulomb(a, b, r), rtol=1e-13, atol=0)
+    t = Model([(1, 2.0, 1.0)], TAIL_B).rd
+    assert np.allclose(S._density_numpy(t, r), S.density(t, r), rtol=1e-14, atol=0)
 
 
-def test_extreme_distances_are_finite():
-    ma, mb = PAIR_CASES["tail-shells"]
+@pytest.mark.parametrize("name", ["tail-shells", "signed-tail", "high-odd"])
+def test_extreme_distances_are_finite(name):
+    ma, mb = PAIR_CASES[name]
     R = np.array([1e-300, 1e-12, 1e-6, 1e3, 1e6, 1e20])
     Na, Nb = S.electron_count(ma.rd), S.electron_count(mb.rd)
     for f in (S.potential, S.potential_derivative):
