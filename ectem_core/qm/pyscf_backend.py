@@ -269,7 +269,8 @@ def _run_cc(state: AtomState, mf, level: Level, ncore: int, density_method: str 
         mycc.solve_lambda()
         dm_mo = mycc.make_rdm1()
         if isinstance(dm_mo, tuple) or (np.ndim(dm_mo) == 3):
-            ca, cb = mf.mo_coeff
+            # UHF: two coefficient sets; ROHF (converted to UCCSD): one set for both spins
+            ca, cb = (mf.mo_coeff, mf.mo_coeff) if np.ndim(mf.mo_coeff) == 2 else mf.mo_coeff
             dm = ca @ dm_mo[0] @ ca.T + cb @ dm_mo[1] @ cb.T
         else:
             c = mf.mo_coeff
