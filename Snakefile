@@ -2,6 +2,8 @@
 #   snakemake --cores 2                       (default config/config.yaml)
 #   snakemake --cores 2 --configfile config/production.yaml
 #   snakemake --profile config/profiles/slurm --configfile config/production.yaml
+import re
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -36,6 +38,9 @@ wildcard_constraints:
 
 include: "workflow/rules/atoms.smk"
 include: "workflow/rules/fits.smk"
+include: "workflow/rules/embedding.smk"
+include: "workflow/rules/bundle.smk"
+include: "workflow/rules/crosscheck.smk"
 
 
 rule all:
@@ -43,3 +48,5 @@ rule all:
     input:
         atom_outputs(),
         fit_outputs(),
+        embedding_outputs(),
+        f"results/bundle/{SET_NAME}.json",

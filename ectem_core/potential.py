@@ -1,0 +1,113 @@
+"""Load an ECT-EAM potential from a parameter bundle: element ensembles (ΔE, embedding
+functions) and tabulated state-pair functions (overlap S, Coulomb U, point densities)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .bundle import load_bundle
+from .errors import InputError
+from .model import ECTModel, ElementStates, ModelOptions
+
+
+class TablePairs:
+    """PairProvider on pair_tables: S, U and ρ(R) per state pair, plus the normalized overlap
+    s(R) = S_00(R)/√(S_aa(0) S_bb(0)) of the two neutral ground states (resonance variant)."""
+
+    def __init__(self, elements: list[ElementStates], state_dicts: list[list[dict]]):
+        from .pair_tables import build_pair_tables, overlap
+
+        self.el = elements
+        self.tables = {}
+        self.self_overlap = []
+        for ea in range(len(elements)):
+            g = state_dicts[ea][elements[ea].ground]
+            self.self_overlap.append(float(overlap(g, g, 0.0)))
+            for eb in range(ea, len(elements)):
+                self.tables[ea, eb] = build_pair_tables(state_dicts[ea], state_dicts[eb])
+
+    def evaluate(self, ea: int, eb: int, R: float) -> dict:
+        swap = ea > eb
+        key = (eb, ea) if swap else (ea, eb)
+        tabs = self.tables[key]
+        na, nb = len(self.el[key[0]].state_ids), len(self.el[key[1]].state_ids)
+        S, dS, U, dU = (np.empty((na, nb)) for _ in range(4))
+        rho_a, drho_a = np.empty(na), np.empty(na)
+        rho_b, drho_b = np.empty(nb), np.empty(nb)
+        for (i, j), t in tabs.items():
+            S[i, j], dS[i, j] = t["S"](R)
+            U[i, j], dU[i, j] = t["U"](R)
+            if j == 0:
+                rho_a[i], drho_a[i] = t["rho_a_at_R"](R)
+            if i == 0:
+                rho_b[j], drho_b[j] = t["rho_b_at_R"](R)
+        g0, g1 = self.el[key[0]].ground, self.el[key[1]].ground
+        norm = np.sqrt(self.self_overlap[key[0]] * self.self_overlap[key[1]])
+        out = {"S": S, "dS": dS, "U": U, "dU": dU, "rho_a": rho_a, "drho_a": drho_a, "rho_b": rho_b,
+               "drho_b": drho_b, "s_neutral": S[g0, g1] / norm, "ds_neutral": dS[g0, g1] / norm}
+        if swap:
+            out = {"S": S.T, "dS": dS.T, "U": U.T, "dU": dU.T, "rho_a": rho_b, "drho_a": drho_b,
+                   "rho_b": rho_a, "drho_b": drho_a, "s_neutral": out["s_neutral"], "ds_neutral": out["ds_neutral"]}
+        return out
+
+
+class Potential(ECTModel):
+    """ECTModel built from a bundle; knows the elements' ground-state energies."""
+
+    def __init__(self, bundle: dict, options: ModelOptions):
+        from .embedding import embedding_function
+
+        by_element: dict[str, list[dict]] = {}
+        for st in bundle["states"]:
+            if st["n_electrons"] == 0 and not options.proton:
+                continue  # bare nucleus (H+) off unless asked for: docs/model.md section 4
+            by_element.setdefault(st["symbol"], []).append(st)
+        elements, dicts = [], []
+        self.ground_energies = {}
+        for sym, info in bundle["elements"].items():
+            states = by_element.get(sym, [])
+            ids = [s["state_id"] for s in states]
+            if info["ground_state"] not in ids:
+                raise InputError(f"bundle {bundle.get('name')}: ground state of {sym} is missing")
+            charge = np.array([s["charge"] for s in states])
+            labels = [s.get("label", "") for s in states]
+
+            def find(q):
+                hits = [k for k, (c, lab) in enumerate(zip(charge, labels)) if c == q and not lab]
+                return hits[0] if hits else None
+
+            elements.append(ElementStates(
+                sym, info["Z"], ids, charge, np.array([s["n_electrons"] for s in states]),
+                np.array([s["delta_e_hartree"] for s in states], dtype=float),
+                [embedding_function(s["embedding"]) for s in states], ids.index(info["ground_state"]),
+                cation=find(1), anion=find(-1)))
+            dicts.append([{"Z": s["Z"], "n_electrons": s["n_electrons"], **s["density"]} for s in states])
+            self.ground_energies[sym] = float(info["energy_ground_hartree"])
+        super().__init__(elements, TablePairs(elements, dicts), options)
+        self.bundle_name = bundle.get("name")
+
+    def ground_energy(self, symbol: str) -> float:
+        return self.ground_energies[symbol]
+
+
+_CACHE: dict = {}
+
+
+def load_potential(bundle, variant: str = "pure", background: str = "overlap", proton: bool = False,
+                   eta: float = 0.05) -> Potential:
+    """A Potential from a bundle path, a bundle dict or `name@version` from the local store."""
+    options = ModelOptions(variant=variant, background=background, proton=proton, eta=eta)
+    if isinstance(bundle, dict):
+        return Potential(bundle, options)
+    path = Path(str(bundle))
+    if not path.exists() and "@" in str(bundle):
+        try:
+            from .store import resolve
+        except ImportError:
+            raise InputError(f"bundle {bundle!r}: no bundle store in this version; pass a bundle file path") from None
+        path = resolve(str(bundle))
+    key = (str(path.resolve()), path.stat().st_mtime if path.exists() else None, variant, background, proton, eta)
+    if key not in _CACHE:
+        _CACHE[key] = Potential(load_bundle(path), options)
+    return _CACHE[key]
