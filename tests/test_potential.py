@@ -1,0 +1,146 @@
+"""Stage 4 on a real bundle (CCSD(T)/aug-cc-pVDZ H/Li/F built by the real pipeline): exact
+dissociation limits, global CPE (no hysteresis), forces against finite differences, the
+ASE calculator. Expected values are limits and finite differences, not the code's output."""
+from __future__ import annotations
+
+import itertools
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import REPO, snakemake_cmd
+
+
+@pytest.fixture(scope="module")
+def bundle_path(tmp_path_factory, cli_env_module):
+    work = tmp_path_factory.mktemp("potential")
+    cmd = snakemake_cmd() + ["-s", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "2", "-q",
+                             "--configfile", str(REPO / "tests" / "data" / "small.yaml"), "results/bundle/small.json"]
+    run = subprocess.run(cmd, capture_output=True, text=True, env=cli_env_module, timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return work / "results" / "bundle" / "small.json"
+
+
+@pytest.fixture(scope="module")
+def cli_env_module():
+    import os
+    import sys
+
+    env = dict(os.environ)
+    env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+@pytest.fixture(scope="module", params=["pure", "resonance"])
+def pot(request, bundle_path):
+    from ectem_core.potential import load_potential
+
+    return load_potential(bundle_path, variant=request.param)
+
+
+def test_dissociation_limit_is_neutral_atoms_exactly(pot):
+    from ectem_core.cpe import solve
+
+    for a, b in itertools.combinations(["H", "Li", "F"], 2):
+        system = pot.system([a, b])
+        for R in (40.0, 60.0):
+            res = solve(pot, system, np.array([[0, 0, 0], [0, 0, R]], dtype=float))
+            assert np.all(np.abs(res.evaluation.charges) < 1e-8), (a, b, R)
+            assert abs(res.evaluation.energy) < 1e-8, (a, b, R)
+
+
+def test_lif_at_20_bohr_started_ionic_ends_neutral(pot):
+    from ectem_core.cpe import solve
+
+    system = pot.system(["Li", "F"])
+    li, f = pot.elements[pot.index["Li"]], pot.elements[pot.index["F"]]
+    ionic = np.zeros(system.offsets[-1])
+    ionic[li.cation] = 1.0
+    ionic[system.offsets[1] + f.anion] = 1.0
+    res = solve(pot, system, np.array([[0, 0, 0], [0, 0, 20.0]]), warm_start=ionic)
+    assert np.all(np.abs(res.evaluation.charges) < 1e-8)
+
+
+def test_inward_and_outward_scans_agree_and_single_atom_is_ground(pot, bundle_path):
+    from ectem_core.cpe import solve
+    from ectem_core.scan import scan
+
+    variant = pot.options.variant
+    inward = scan(bundle_path, "Li-F", 2.0, 30.0, 15, variant=variant, direction="in")
+    outward = scan(bundle_path, "Li-F", 2.0, 30.0, 15, variant=variant, direction="out")
+    for a, b in zip(inward, outward):
+        assert abs(a["energy_hartree"] - b["energy_hartree"]) < 1e-10 and abs(a["q_A"] - b["q_A"]) < 1e-8
+    for sym in ("H", "Li", "F"):
+        system = pot.system([sym])
+        res = solve(pot, system, np.zeros((1, 3)))
+        assert res.weights[pot.elements[pot.index[sym]].ground] == 1.0 and res.evaluation.energy == 0.0
+
+
+def test_weights_obey_sum_rules(pot):
+    from ectem_core.cpe import solve
+
+    system = pot.system(["Li", "F"])
+    for R in (2.5, 3.0, 6.0, 12.0):
+        res = solve(pot, system, np.array([[0, 0, 0], [0, 0, R]], dtype=float))
+        c = res.weights
+        assert np.all(c >= 0)
+        for i in range(2):
+            assert abs(c[system.slice(i)].sum() - 1.0) < 1e-12
+        assert abs(res.evaluation.charges.sum()) < 1e-12
+
+
+def test_forces_match_finite_differences_on_charged_cluster(bundle_path):
+    """Random 8-atom H/Li/F cluster whose CPE solution has |q| > 0.1 on some atom; central
+    differences of the CPE energy at ±h with the same active set (envelope theorem)."""
+    from ectem_core.cpe import solve
+    from ectem_core.potential import load_potential
+
+    pot = load_potential(bundle_path, variant="pure")
+    syms = ["Li", "F", "H", "Li", "F", "H", "Li", "F"]
+    system = pot.system(syms)
+    rng = np.random.default_rng(1)
+    pos = rng.uniform(0, 7, (8, 3))
+    res = solve(pot, system, pos)
+    assert np.abs(res.evaluation.charges).max() > 0.1
+    c, g = res.weights, res.evaluation.grad_r
+    h = 1e-5
+    for i in range(8):
+        for x in range(3):
+            pp, pm = pos.copy(), pos.copy()
+            pp[i, x] += h
+            pm[i, x] -= h
+            ep, em = solve(pot, system, pp, warm_start=c), solve(pot, system, pm, warm_start=c)
+            assert np.array_equal(ep.weights > 1e-9, c > 1e-9) and np.array_equal(em.weights > 1e-9, c > 1e-9)
+            fd = (ep.evaluation.energy - em.evaluation.energy) / (2 * h)
+            assert abs(fd - g[i, x]) < 1e-6
+
+
+def test_ase_calculator_energy_forces_charges_and_pbc_refused(bundle_path):
+    from ase import Atoms
+    from ase.units import Bohr
+
+    from ectem_core.ase import ECTEAM
+    from ectem_core.errors import InputError
+
+    atoms = Atoms("LiF", positions=[[0, 0, 0], [0, 0, 3.0 * Bohr]])
+    atoms.calc = ECTEAM(str(bundle_path))
+    e = atoms.get_potential_energy()
+    f = atoms.get_forces()
+    q = atoms.get_charges()
+    assert abs(q.sum()) < 1e-12 and np.allclose(f[0], -f[1])
+    d = 1e-4
+    atoms2 = atoms.copy()
+    atoms2.calc = ECTEAM(str(bundle_path))
+    atoms2.positions[1, 2] += d
+    e2 = atoms2.get_potential_energy()
+    atoms2.positions[1, 2] -= 2 * d
+    e1 = atoms2.get_potential_energy()
+    assert abs(-(e2 - e1) / (2 * d) - f[1, 2]) < 1e-5 * max(1.0, abs(f[1, 2]))
+    assert np.isfinite(e)
+    periodic = atoms.copy()
+    periodic.pbc = True
+    periodic.cell = [10, 10, 10]
+    periodic.calc = ECTEAM(str(bundle_path))
+    with pytest.raises(InputError, match="periodic"):
+        periodic.get_potential_energy()
