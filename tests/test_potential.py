@@ -15,8 +15,9 @@ from conftest import REPO, snakemake_cmd
 @pytest.fixture(scope="module")
 def bundle_path(tmp_path_factory, cli_env_module):
     work = tmp_path_factory.mktemp("potential")
-    cmd = snakemake_cmd() + ["-s", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "2", "-q",
-                             "--configfile", str(REPO / "tests" / "data" / "small.yaml"), "results/bundle/small.json"]
+    # the target goes before --configfile, which takes several values
+    cmd = snakemake_cmd() + ["results/bundle/small.json", "-s", str(REPO / "Snakefile"), "--directory", str(work),
+                             "--cores", "2", "-q", "--configfile", str(REPO / "tests" / "data" / "small.yaml")]
     run = subprocess.run(cmd, capture_output=True, text=True, env=cli_env_module, timeout=1200)
     assert run.returncode == 0, run.stderr[-3000:]
     return work / "results" / "bundle" / "small.json"
