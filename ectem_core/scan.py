@@ -52,8 +52,6 @@ def scan(bundle, pair: str, r_min: float, r_max: float, n: int, model_name: str 
     for r in rs:
         pos = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, r]])
         if model_name == "qeq":
-            from .qeq import qeq_for_bundle
-
             q, e = qeq_for_bundle(pot, [a, b], pos, params=qeq_params)
             w = np.full(len(cols), np.nan)
             mu = (np.nan, np.nan)
