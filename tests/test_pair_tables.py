@@ -272,3 +272,23 @@ def test_switch_is_C1():
     h = 1e-6
     fd = (pt.switch(x + h, 1.0, 3.0)[0] - pt.switch(x - h, 1.0, 3.0)[0]) / (2 * h)
     assert np.max(np.abs(fd - pt.switch(x, 1.0, 3.0)[1])) < 1e-8
+
+
+def test_overlap_against_brute_force_2d_quadrature_at_large_R():
+    """pair_tables.overlap (used by the potential and by the embedding window) against
+    scipy's dblquad over (r, cos θ) for Li-like and F-like multi-term densities with tails,
+    out to 12 bohr where an earlier 1-D cumulative route lost 2e-4 to cancellation."""
+    from scipy import integrate
+
+    from ectem_core import embedding, pair_tables, slater
+
+    a = slater.RadialDensity.from_dict({"shells": [{"n": 1, "zeta": 2.6, "c": 11.0}, {"n": 1, "zeta": 4.4, "c": 2.6}],
+                                         "tail": {"c": 0.04, "b": 4.0, "beta": 0.59, "kappa": 0.627}})
+    b = slater.RadialDensity.from_dict({"shells": [{"n": 1, "zeta": 8.85, "c": 443.0}, {"n": 2, "zeta": 1.85, "c": 5.6},
+                                                   {"n": 2, "zeta": 2.98, "c": 103.0}],
+                                         "tail": {"c": 0.55, "b": 1.83, "beta": -0.112, "kappa": 1.126}})
+    for R in (1.5, 6.0, 12.0):
+        f = lambda mu, r: 2 * np.pi * r * r * slater.density(a, r) * slater.density(b, np.sqrt(r * r + R * R - 2 * r * R * mu))  # noqa: E731
+        ref = integrate.dblquad(f, 0, 60, -1, 1, epsabs=0, epsrel=1e-11)[0]
+        assert abs(float(pair_tables.overlap(a, b, R)) / ref - 1) < 1e-10
+        assert abs(float(embedding.overlap(a, b, R)[0]) / ref - 1) < 1e-10
