@@ -1,4 +1,4 @@
-"""Stage-1 (and stage-2) timing: wall time per state at the default and production levels
+"""Stage-1 timing per state, and the pipeline's: wall time per state at the default and production levels
 on this machine, and the share of a real pipeline run spent outside the QM/fit work.
 
 Usage: .venv/bin/python benchmarks/bench_atoms.py [--production] [--json FILE]
@@ -43,8 +43,11 @@ def pipeline_share() -> dict:
         elapsed = time.perf_counter() - t
         qm = sum(json.loads(p.read_text())["wall_s"] for p in Path(tmp, "results", "atoms").glob("*/raw/*.json"))
         fits = sum(json.loads(p.read_text())["wall_s"] for p in Path(tmp, "results", "fits").glob("*/*.json"))
-    return {"elapsed_s": elapsed, "qm_s": qm, "fit_s": fits, "outside_s": elapsed - qm - fits,
-            "outside_share": (elapsed - qm - fits) / elapsed}
+        emb = sum(json.loads(p.read_text()).get("wall_s", 0.0)
+                  for p in Path(tmp, "results", "embedding").glob("*/*.json"))
+    work = qm + fits + emb
+    return {"elapsed_s": elapsed, "qm_s": qm, "fit_s": fits, "embedding_s": emb, "outside_s": elapsed - work,
+            "outside_share": (elapsed - work) / elapsed}
 
 
 def main():
@@ -62,6 +65,7 @@ def main():
         print(f"{level}: " + ", ".join(f"{k} {v:.1f}s" for k, v in times.items()) + f"; total {sum(times.values()):.1f}s")
     p = res["pipeline"]
     print(f"pipeline (--cores 1): {p['elapsed_s']:.1f}s elapsed, QM {p['qm_s']:.1f}s, fits {p['fit_s']:.1f}s, "
+          f"embedding {p['embedding_s']:.1f}s, "
           f"outside {p['outside_s']:.1f}s ({100 * p['outside_share']:.0f}%)")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))
