@@ -145,3 +145,24 @@ def test_ase_calculator_energy_forces_charges_and_pbc_refused(bundle_path):
     periodic.calc = ECTEAM(str(bundle_path))
     with pytest.raises(InputError, match="periodic"):
         periodic.get_potential_energy()
+
+
+def test_scan_cli_contract_and_bad_input(bundle_path, cli_env_module):
+    import csv
+    import io
+
+    from conftest import ectem_cmd
+
+    run = subprocess.run(ectem_cmd() + ["scan", str(bundle_path), "Li-F", "--r-min", "2.5", "--r-max", "40",
+                                        "--n", "5", "--csv"], capture_output=True, text=True, env=cli_env_module,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr
+    rows = list(csv.DictReader(io.StringIO(run.stdout)))
+    for col in ("r_bohr", "energy_hartree", "q_A", "q_B", "mu_hartree", "w_Li0", "w_F-1"):
+        assert col in rows[0]
+    assert abs(float(rows[-1]["q_A"])) < 1e-8 and float(rows[0]["q_A"]) > 0.5   # ionic at 2.5, neutral at 40
+    for r in rows:
+        assert abs(float(r["q_A"]) + float(r["q_B"])) < 1e-12
+    bad = subprocess.run(ectem_cmd() + ["scan", str(bundle_path), "Li-Xx", "--r-min", "2", "--r-max", "4", "--n", "3"],
+                         capture_output=True, text=True, env=cli_env_module, timeout=600)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Xx" in bad.stderr
