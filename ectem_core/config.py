@@ -91,3 +91,20 @@ def check_config(config: dict, source: str = "config") -> None:
 def set_name(config: dict) -> str:
     """Name of the element set (report and bundle file names)."""
     return config.get("name") or "-".join(config["elements"])
+
+
+def settings_section(cls, name: str, section: dict | None, convert: dict | None = None, extra_allowed=()):
+    """Build dataclass `cls` from config section `name`; an unknown key is an InputError that
+    lists the allowed ones. `convert` maps keys to callables (e.g. list -> tuple)."""
+    from dataclasses import fields
+
+    section = dict(section or {})
+    known = {f.name for f in fields(cls)}
+    unknown = set(section) - known
+    if unknown:
+        allowed = ", ".join([*extra_allowed, *sorted(known)])
+        raise InputError(f"unknown key {name}.{sorted(unknown)[0]} (allowed: {allowed})")
+    for key, fn in (convert or {}).items():
+        if key in section:
+            section[key] = fn(section[key])
+    return cls(**section)

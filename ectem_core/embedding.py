@@ -34,7 +34,7 @@ the numba kernels `eval_baskes` and `eval_table` can be called from other njit c
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 import numba
 import numpy as np
@@ -110,16 +110,10 @@ class EmbeddingSettings:
 
 def settings_from_config(config: dict | None) -> EmbeddingSettings:
     """EmbeddingSettings from the `embedding` section of a run config (defaults if absent)."""
-    section = dict((config or {}).get("embedding", {}) or {})
-    known = {f.name for f in fields(EmbeddingSettings)}
-    unknown = set(section) - known
-    if unknown:
-        raise InputError(f"unknown key embedding.{sorted(unknown)[0]} (allowed: {', '.join(sorted(known))})")
-    if "window_factors" in section:
-        section["window_factors"] = tuple(section["window_factors"])
-    if "bond_lengths_bohr" in section:
-        section["bond_lengths_bohr"] = dict(section["bond_lengths_bohr"])
-    return EmbeddingSettings(**section)
+    from .config import settings_section
+
+    return settings_section(EmbeddingSettings, "embedding", (config or {}).get("embedding"),
+                            {"window_factors": tuple, "bond_lengths_bohr": dict})
 
 
 def settings_dict(settings: EmbeddingSettings) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import SCHEMA_VERSION, __version__
 from .embedding import EmbeddingSettings, embed_state, settings_dict
 from .errors import InputError
-from .io import canonical_hash, file_sha256, provenance, read_json
+from .io import canonical_hash, file_sha256, provenance, read_record
 from .slater import RadialDensity
 
 REQUIRED_FIT_KEYS = ("state_id", "Z", "charge", "n_electrons", "status", "shells", "tail")
@@ -28,11 +28,7 @@ ELECTROSTATICS_NOTE = ("none: the uniform gas and its background are neutral eve
 def load_fit_record(path) -> dict:
     """A stage-2 record; InputError naming the file when it is not one."""
     p = Path(path)
-    rec = read_json(p, "fit result")
-    missing = [k for k in REQUIRED_FIT_KEYS if k not in rec]
-    if missing:
-        raise InputError(f"{p} is not a stage-2 fit result (missing {', '.join(missing)}); "
-                         "pass results/fits/{El}/{state}.json")
+    rec = read_record(p, "stage-2 fit result", REQUIRED_FIT_KEYS, "pass results/fits/{El}/{state}.json")
     if rec["status"] not in ("ok", "exact", "excluded"):
         raise InputError(f"{p}: unknown fit status {rec['status']!r}")
     return rec

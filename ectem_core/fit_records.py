@@ -6,7 +6,7 @@ ionization energy used for κ and where it came from, and the fit metrics.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ from . import SCHEMA_VERSION, __version__, elements
 from .atoms import load_density
 from .errors import InputError
 from .fit import FitSettings, fit_density, fit_metrics, hydrogen_n2_exact
-from .io import canonical_hash, file_sha256, provenance, read_json
+from .io import canonical_hash, file_sha256, provenance, read_record
 
 REQUIRED_ATOM_KEYS = ("state_id", "Z", "n_electrons", "charge", "energy_hartree", "schema_version")
 RDF_TARGET = 1e-4  # ∫(D_fit − D)² dr / ∫D² dr for neutral and cation states
@@ -24,25 +24,18 @@ TAIL_TOL = 1e-2    # ρ_fit / (r^{2β} e^{−2κr}) constant to 1 % over 15–30
 
 def fit_settings_from_config(config: dict) -> tuple[FitSettings, str]:
     """(FitSettings, kappa_source) from the `fits` section of a config."""
+    from .config import settings_section
+
     section = dict(config.get("fits", {}) or {})
     kappa_source = section.pop("kappa_source", "computed")
-    known = {f.name for f in fields(FitSettings)}
-    unknown = set(section) - known
-    if unknown:
-        raise InputError(f"unknown key fits.{sorted(unknown)[0]} (allowed: kappa_source, {', '.join(sorted(known))})")
-    if "b_bounds" in section:
-        section["b_bounds"] = tuple(section["b_bounds"])
-    return FitSettings(**section), kappa_source
+    settings = settings_section(FitSettings, "fits", section, {"b_bounds": tuple}, extra_allowed=("kappa_source",))
+    return settings, kappa_source
 
 
 def load_atom_record(atom_json) -> tuple[dict, Path]:
     """A stage-1 final record and its density file; InputError if it is not one."""
     path = Path(atom_json)
-    rec = read_json(path, "atom result")
-    missing = [k for k in REQUIRED_ATOM_KEYS if k not in rec]
-    if missing:
-        raise InputError(f"{path} is not a stage-1 atom result (missing {', '.join(missing)}); "
-                         "pass results/atoms/{El}/{state}.json")
+    rec = read_record(path, "stage-1 atom result", REQUIRED_ATOM_KEYS, "pass results/atoms/{El}/{state}.json")
     npz = path.with_suffix(".npz")
     return rec, npz
 

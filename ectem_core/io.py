@@ -88,3 +88,14 @@ def file_sha256(path) -> str:
 def provenance() -> dict:
     return {"host": socket.gethostname(),
             "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def read_record(path, what: str, required, hint: str) -> dict:
+    """A JSON record that must hold the `required` keys; InputError naming the file, what it
+    is not, the missing keys and `hint` (which file to pass) otherwise."""
+    p = Path(path)
+    rec = read_json(p, what)
+    missing = [k for k in required if k not in rec]
+    if missing:
+        raise InputError(f"{p} is not a {what} (missing {', '.join(missing)}); {hint}")
+    return rec
