@@ -31,3 +31,30 @@ def cli_env():
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+def _cli_env() -> dict:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+@pytest.fixture(scope="session")
+def small_workdir(tmp_path_factory) -> Path:
+    """A real pipeline run (tests/data/small.yaml: CCSD(T)/aug-cc-pVDZ H, Li, F) up to the
+    bundle, built once per test session and shared by every module that needs a bundle."""
+    import subprocess
+
+    work = tmp_path_factory.mktemp("small_run")
+    # the target goes before --configfile, which takes several values
+    cmd = snakemake_cmd() + ["results/bundle/small.json", "-s", str(REPO / "Snakefile"), "--directory", str(work),
+                             "--cores", "2", "-q", "--configfile", str(REPO / "tests" / "data" / "small.yaml")]
+    run = subprocess.run(cmd, capture_output=True, text=True, env=_cli_env(), timeout=1800)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return work
+
+
+@pytest.fixture(scope="session")
+def small_bundle(small_workdir) -> Path:
+    """Path of the shared small bundle JSON (see small_workdir)."""
+    return small_workdir / "results" / "bundle" / "small.json"

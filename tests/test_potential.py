@@ -9,18 +9,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import REPO, snakemake_cmd
 
 
 @pytest.fixture(scope="module")
-def bundle_path(tmp_path_factory, cli_env_module):
-    work = tmp_path_factory.mktemp("potential")
-    # the target goes before --configfile, which takes several values
-    cmd = snakemake_cmd() + ["results/bundle/small.json", "-s", str(REPO / "Snakefile"), "--directory", str(work),
-                             "--cores", "2", "-q", "--configfile", str(REPO / "tests" / "data" / "small.yaml")]
-    run = subprocess.run(cmd, capture_output=True, text=True, env=cli_env_module, timeout=1200)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return work / "results" / "bundle" / "small.json"
+def bundle_path(small_bundle):
+    return small_bundle
 
 
 @pytest.fixture(scope="module")
