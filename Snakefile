@@ -41,6 +41,7 @@ include: "workflow/rules/fits.smk"
 include: "workflow/rules/embedding.smk"
 include: "workflow/rules/bundle.smk"
 include: "workflow/rules/crosscheck.smk"
+include: "workflow/rules/benchmarks.smk"
 
 
 rule all:
@@ -50,3 +51,4 @@ rule all:
         fit_outputs(),
         embedding_outputs(),
         f"results/bundle/{SET_NAME}.json",
+        benchmark_outputs(),

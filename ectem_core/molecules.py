@@ -114,3 +114,42 @@ def r_grid(mol: Diatomic, n_points: int = 12, r_max: float = 20.0) -> np.ndarray
     r = np.concatenate([near, far])
     r[-1] = float(r_max)
     return np.round(r, 4)
+
+
+DEFAULT_LEVEL = {"method": "ccsd(t)", "basis": "aug-cc-pvdz", "frozen_core": True}
+
+
+@dataclass(frozen=True)
+class MoleculeSettings:
+    """Stage-5 settings from the config section `molecules` (docs/references.md)."""
+
+    molecules: tuple
+    level: object
+    n_points: int = 12
+    r_max: float = 20.0
+    density_points: tuple = ("Re", "2Re", 20.0)
+    multireference: bool = False
+
+    def get(self, name: str) -> Diatomic:
+        for m in self.molecules:
+            if m.name == name:
+                return m
+        raise InputError(f"molecule {name!r} is not configured (configured: "
+                         f"{', '.join(m.name for m in self.molecules) or 'none'})")
+
+
+def settings_from_config(config: dict) -> MoleculeSettings:
+    """Molecules to benchmark and the reference level. No `molecules` section: the default
+    list restricted to the element set at CCSD(T)/aug-cc-pVDZ (frozen core), 12 points;
+    `molecules: {names: []}` switches the stage off."""
+    from .qm.level import Level
+
+    sec = dict(config.get("molecules") or {})
+    level_cfg = {**DEFAULT_LEVEL, **(sec.get("level") or {})}
+    if "conv_tol" not in level_cfg and "scf" in config:
+        level_cfg["conv_tol"] = config["scf"].get("conv_tol", 1e-10)
+    mols = default_molecules(config["elements"], sec.get("names"))
+    return MoleculeSettings(tuple(mols), Level(**level_cfg), int(sec.get("n_points", 12)),
+                            float(sec.get("r_max_bohr", 20.0)),
+                            tuple(sec.get("density_points", ("Re", "2Re", 20.0))),
+                            bool(sec.get("multireference", False)))

@@ -147,7 +147,10 @@ def _follow_stability(mf, make, what: str, max_steps: int = 4):
     for _ in range(max_steps):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            mo_i, _, stable, _ = mf.stability(internal=True, external=False, return_status=True)
+            try:
+                mo_i, _, stable, _ = mf.stability(internal=True, external=False, return_status=True)
+            except ZeroDivisionError:   # PySCF's Davidson sizing fails for minimal bases (H2/STO-3G)
+                return mf, True
         if stable:
             return mf, True
         dm1 = mf.make_rdm1(mo_i, mf.mo_occ)

@@ -45,7 +45,10 @@ def small_workdir(tmp_path_factory) -> Path:
     bundle, built once per test session and shared by every module that needs a bundle."""
     import subprocess
 
-    work = tmp_path_factory.mktemp("small_run")
+    # ECTEM_TEST_WORKDIR reuses a directory across sessions while developing (Snakemake
+    # still brings it up to date); by default every session starts from an empty directory.
+    work = Path(os.environ["ECTEM_TEST_WORKDIR"]) if os.environ.get("ECTEM_TEST_WORKDIR") \
+        else tmp_path_factory.mktemp("small_run")
     # the target goes before --configfile, which takes several values
     cmd = snakemake_cmd() + ["results/bundle/small.json", "-s", str(REPO / "Snakefile"), "--directory", str(work),
                              "--cores", "2", "-q", "--configfile", str(REPO / "tests" / "data" / "small.yaml")]
