@@ -13,6 +13,15 @@ in one flat vector, atom by atom (`System.offsets`). Variants:
                charge-transfer configuration (w_ch = c_i+ c_j− or c_i− c_j+), H_ij = η s_ij(R),
                s_ij the normalized overlap of the two neutral ground-state densities, which
                vanishes exponentially at large R (q → 0 exactly there).
+  'thermal'    + E_T = Σ_i T_i Σ_q p_iq ln p_iq, p_iq = Σ_{s: q_s = q} c_is: an electronic
+               temperature on each atom's charge distribution (not on its excitations),
+               switched on by its neighbours, T_i = Σ_{j≠i} τ_ij(R_ij),
+               τ_ij(R) = T0,ij / (1 + exp((R − R_s,ij)/w)), R_s,ij = R_c + d, R_c = 1/Δ_ij, Δ_ij the
+               smaller charge-transfer gap min(IP_i − EA_j, IP_j − EA_i) of the pair (from ΔE),
+               T0,ij = γ/(4 R_c) (γ = t_gamma). Beyond the
+               diabatic crossing R_c = 1/Δ the temperature dies exponentially (q → 0 there), inside it
+               the entropy makes the CT direction convex (needs T ≳ 1/(4R)), so weights are fractional
+               and the switch is smooth. τ ≡ 0 beyond R_s + 40 w.
 """
 from __future__ import annotations
 
@@ -22,7 +31,7 @@ import numpy as np
 
 from .errors import InputError
 
-VARIANTS = ("pure", "resonance")
+VARIANTS = ("pure", "resonance", "thermal")
 BACKGROUNDS = ("overlap", "point")
 
 
@@ -67,12 +76,17 @@ class ModelOptions:
     proton: bool = False
     eta: float = 0.05
     epsilon: float = 1e-9
+    t_gamma: float = 1.5    # thermal: plateau temperature T0 = t_gamma·Δ/4 (≥ 1 makes the CT direction convex at R_c)
+    t_shift: float = 3.0    # thermal: switch-off distance beyond the diabatic crossing (bohr)
+    t_width: float = 1.0    # thermal: width of the Fermi switch (bohr)
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise InputError(f"unknown variant {self.variant!r}: use one of {', '.join(VARIANTS)}")
         if self.background not in BACKGROUNDS:
             raise InputError(f"unknown background {self.background!r}: use one of {', '.join(BACKGROUNDS)}")
+        if self.t_gamma < 0 or self.t_width <= 0:
+            raise InputError(f"thermal variant needs t_gamma >= 0 and t_width > 0 (got {self.t_gamma}, {self.t_width})")
 
 
 @dataclass
@@ -98,6 +112,42 @@ class ECTModel:
         self.index = {e.symbol: k for k, e in enumerate(elements)}
         self.pairs = pairs
         self.options = options or ModelOptions()
+        self._switch = {}
+
+    # ------------------------------------------------------------------ thermal variant
+    def ct_gap(self, ka: int, kb: int) -> float | None:
+        """Smaller charge-transfer gap min(IP_a − EA_b, IP_b − EA_a) (hartree), from ΔE of the
+        +1 and −1 ground states; None when neither direction exists in the ensembles."""
+        a, b = self.elements[ka], self.elements[kb]
+        gaps = []
+        for d, acc in ((a, b), (b, a)):
+            if d.cation is not None and acc.anion is not None:
+                gaps.append(d.delta_e[d.cation] + acc.delta_e[acc.anion])  # IP_d − EA_acc
+        return min(gaps) if gaps else None
+
+    def switch_distance(self, ka: int, kb: int) -> float | None:
+        """R_s = 1/Δ + d (bohr) of the thermal variant, None when the pair cannot transfer charge."""
+        key = (min(ka, kb), max(ka, kb))
+        if key not in self._switch:
+            gap = self.ct_gap(*key)
+            self._switch[key] = None if gap is None or gap <= 0 else 1.0 / gap + self.options.t_shift
+        return self._switch[key]
+
+    def temperature(self, ka: int, kb: int, R: float) -> tuple[float, float]:
+        """τ_ab(R) and dτ/dR (hartree, hartree/bohr) of the thermal variant."""
+        rs = self.switch_distance(ka, kb)
+        if rs is None:
+            return 0.0, 0.0
+        w = self.options.t_width
+        t0 = self.options.t_gamma * 0.25 / (rs - self.options.t_shift)  # γ/(4 R_c) = γΔ/4
+        if rs is None or t0 == 0 or R > rs + 40.0 * w:
+            return 0.0, 0.0
+        x = (R - rs) / w
+        if x < -40.0:
+            return t0, 0.0
+        e = np.exp(x)
+        f = 1.0 / (1.0 + e)
+        return t0 * f, -t0 * e * f * f / w
 
     # ------------------------------------------------------------------ layout
     def system(self, symbols: list[str]) -> System:
@@ -172,10 +222,12 @@ class ECTModel:
         e_res = 0.0
         if opt.variant == "resonance":
             e_res = self._resonance(system, el, cs, rvec, grad_c, grad_r)
+        elif opt.variant == "thermal":
+            e_res = self._thermal(system, cs, rvec, grad_c, grad_r)
         energy = float(e_onsite + e_embed + e_coul + e_res)
         return Evaluation(energy, grad_c, grad_r, self.charges(system, c), rho_bar,
                           {"onsite": float(e_onsite), "embedding": float(e_embed), "coulomb": float(e_coul),
-                           "resonance": float(e_res)})
+                           "coupling": float(e_res)})
 
     def _kernel(self, ea: ElementStates, S, dS, rho_b, drho_b):
         """K[s, t]: background seen by state s of atom a from state t of atom b (and dK/dR)."""
@@ -191,6 +243,35 @@ class ECTModel:
             else:  # bare nucleus: point sampling at the nucleus
                 K[s], dK[s] = rho_b, drho_b
         return K, dK
+
+    def _thermal(self, system, cs, rvec, grad_c, grad_r) -> float:
+        """Σ_i T_i Σ_q p_iq ln p_iq, p_iq = Σ_{s: q_s = q} c_is (the atom's charge distribution),
+        with neighbour-switched temperatures (see module docstring)."""
+        n = system.n_atoms
+        T = np.zeros(n)
+        dT = {}
+        for (i, j), (u, R, p) in rvec.items():
+            t, dt = self.temperature(system.element_index[i], system.element_index[j], R)
+            T[i] += t
+            T[j] += t
+            dT[i, j] = dt
+        H = np.zeros(n)
+        for i in range(n):
+            q = self.elements[system.element_index[i]].charge
+            groups = {int(v): q == v for v in np.unique(q)}
+            p = {v: cs[i][m].sum() for v, m in groups.items()}
+            H[i] = sum(pv * np.log(pv) for pv in p.values() if pv > 0)
+            if T[i] > 0:
+                g = grad_c[system.slice(i)]
+                for v, m in groups.items():
+                    g[m] += T[i] * (np.log(max(p[v], 1e-300)) + 1.0)
+        for (i, j), dt in dT.items():
+            if dt != 0.0:
+                u = rvec[i, j][0]
+                dEdR = dt * (H[i] + H[j])
+                grad_r[i] += dEdR * u
+                grad_r[j] -= dEdR * u
+        return float(T @ H)
 
     def _resonance(self, system, el, cs, rvec, grad_c, grad_r) -> float:
         """VB coupling between the neutral pair and its charge-transfer configurations."""

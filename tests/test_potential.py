@@ -26,7 +26,7 @@ def cli_env_module():
     return env
 
 
-@pytest.fixture(scope="module", params=["pure", "resonance"])
+@pytest.fixture(scope="module", params=["pure", "resonance", "thermal"])
 def pot(request, bundle_path):
     from ectem_core.potential import load_potential
 
@@ -84,13 +84,14 @@ def test_weights_obey_sum_rules(pot):
         assert abs(res.evaluation.charges.sum()) < 1e-12
 
 
-def test_forces_match_finite_differences_on_charged_cluster(bundle_path):
+@pytest.mark.parametrize("variant", ["pure", "thermal"])
+def test_forces_match_finite_differences_on_charged_cluster(bundle_path, variant):
     """Random 8-atom H/Li/F cluster whose CPE solution has |q| > 0.1 on some atom; central
     differences of the CPE energy at ±h with the same active set (envelope theorem)."""
     from ectem_core.cpe import solve
     from ectem_core.potential import load_potential
 
-    pot = load_potential(bundle_path, variant="pure")
+    pot = load_potential(bundle_path, variant=variant)
     syms = ["Li", "F", "H", "Li", "F", "H", "Li", "F"]
     system = pot.system(syms)
     rng = np.random.default_rng(1)
@@ -159,3 +160,57 @@ def test_scan_cli_contract_and_bad_input(bundle_path, cli_env_module):
     bad = subprocess.run(ectem_cmd() + ["scan", str(bundle_path), "Li-Xx", "--r-min", "2", "--r-max", "4", "--n", "3"],
                          capture_output=True, text=True, env=cli_env_module, timeout=600)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Xx" in bad.stderr
+
+
+def test_pure_switch_is_abrupt_and_thermal_switch_is_smooth(bundle_path):
+    """model.md section 4: the pure model's LiF weights jump from Li+F- to Li0F0 near
+    R_c = 1/(IP_Li - EA_F); the thermal variant (gamma = 1.5 > 1, the convexity threshold at R_c)
+    makes q(R) continuous, with fractional weights at the crossing."""
+    from ectem_core.cpe import solve
+    from ectem_core.potential import load_potential
+
+    rs = np.arange(10.0, 18.01, 0.1)
+    jumps = {}
+    for variant in ("pure", "thermal"):
+        pot = load_potential(bundle_path, variant=variant)
+        system = pot.system(["Li", "F"])
+        q = np.array([solve(pot, system, np.array([[0, 0, 0], [0, 0, r]])).evaluation.charges[0] for r in rs])
+        jumps[variant] = np.abs(np.diff(q)).max()
+        if variant == "thermal":
+            li = pot.elements[pot.index["Li"]]
+            rc = 1.0 / pot.ct_gap(pot.index["Li"], pot.index["F"])
+            c = solve(pot, system, np.array([[0, 0, 0], [0, 0, rc]])).weights
+            assert 0.05 < c[li.cation] < 0.95 and 0.05 < c[li.ground] < 0.95
+    assert jumps["pure"] > 0.9          # whole-number charges switch in one step
+    assert jumps["thermal"] < 0.1       # the step 0.1 bohr moves q by less than 0.1
+
+
+def test_nve_energy_is_conserved_with_the_ase_calculator(bundle_path):
+    """Velocity Verlet on a charged Li2F2 ring (ionic active set kept throughout): the total
+    energy fluctuates at O(dt^2) and does not drift. Drift per step is printed for the record."""
+    from ase import Atoms, units
+    from ase.md.verlet import VelocityVerlet
+    from ase.md.velocitydistribution import thermalize_momenta
+
+    from ectem_core.ase import ECTEAM
+
+    d = 3.6 * units.Bohr
+    atoms = Atoms("LiFLiF", positions=[[0, 0, 0], [d, 0, 0], [d, d, 0.1], [0, d, 0]], pbc=False)
+    atoms.calc = ECTEAM(str(bundle_path), variant="pure")
+    thermalize_momenta(atoms, temperature_K=300, rng=np.random.default_rng(3))
+    dyn = VelocityVerlet(atoms, timestep=0.5 * units.fs)
+    etot, charges = [], []
+
+    def record():
+        etot.append(atoms.get_potential_energy() + atoms.get_kinetic_energy())
+        charges.append(atoms.get_charges().copy())
+
+    dyn.attach(record, interval=1)
+    dyn.run(150)
+    etot = np.array(etot)
+    drift = np.polyfit(np.arange(len(etot)), etot, 1)[0]
+    print(f"NVE Li2F2: {len(etot)} steps of 0.5 fs, drift {drift:.2e} eV/step, "
+          f"max |E - E0| {np.abs(etot - etot[0]).max():.2e} eV")
+    assert np.all(np.abs(np.array(charges)) > 0.9)          # stayed on the ionic active set
+    assert np.abs(etot - etot[0]).max() < 2e-3              # Verlet error at dt = 0.5 fs, ~0.1 eV kinetic
+    assert abs(drift) * len(etot) < 5e-4                    # no systematic drift over the run
