@@ -42,6 +42,7 @@ include: "workflow/rules/embedding.smk"
 include: "workflow/rules/bundle.smk"
 include: "workflow/rules/crosscheck.smk"
 include: "workflow/rules/benchmarks.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -52,3 +53,6 @@ rule all:
         embedding_outputs(),
         f"results/bundle/{SET_NAME}.json",
         benchmark_outputs(),
+        f"results/report/{SET_NAME}.html",
+        f"results/report/{SET_NAME}.pdf",
+        f"results/bundle/{SET_NAME}-{BUNDLE_VERSION}.tar.gz",

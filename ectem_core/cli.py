@@ -125,7 +125,7 @@ def _extra_commands():
     regs = []
     import importlib
 
-    for mod in ("fit", "embed", "scan", "bundle", "export", "psi4_check"):
+    for mod in ("fit", "embed", "scan", "bundle", "export", "report", "psi4_check"):
         try:
             m = importlib.import_module(f".cli_{mod}", __package__)
         except ModuleNotFoundError:

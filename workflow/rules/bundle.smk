@@ -29,3 +29,39 @@ rule bundle:
         from ectem_core.io import write_json
 
         write_json(output[0], bundle_from_results(wildcards.set, "results", config["elements"], config))
+
+
+BUNDLE_VERSION = config.get("bundle", {}).get("version", "0.1.0")
+
+
+localrules:
+    bundle_package,
+
+
+rule bundle_package:
+    """Versioned, verified bundle archive: bundle.json + sha256 manifest + provenance README +
+    the validation report (docs/bundles.md)."""
+    input:
+        bundle="results/bundle/{set}.json",
+        html="results/report/{set}.html",
+        pdf="results/report/{set}.pdf",
+    output:
+        report("results/bundle/{set}-{version}.tar.gz", caption="../report/bundle_package.rst", category="Bundle"),
+    wildcard_constraints:
+        set=re.escape(SET_NAME),
+        version=r"[0-9]+\.[0-9]+\.[0-9]+",
+    run:
+        import os
+
+        from ectem_core.errors import EctemError
+        from ectem_core.store import pack_bundle, verify
+
+        path = pack_bundle(input.bundle, os.path.dirname(output[0]), version=wildcards.version,
+                           extra_files={f"report/{wildcards.set}.html": input.html,
+                                        f"report/{wildcards.set}.pdf": input.pdf})
+        check = verify(path)
+        if not check.ok:
+            os.unlink(path)
+            raise EctemError(f"packed bundle failed verification: {'; '.join(check.problems)}")
+        if str(path) != os.path.abspath(output[0]) and os.path.abspath(str(path)) != os.path.abspath(output[0]):
+            os.replace(path, output[0])
