@@ -31,6 +31,8 @@ rule molecule_reference:
         runtime=240,
     log:
         "logs/molecules/{mol}.log",
+    benchmark:
+        "logs/timing/molecule_reference_{mol}.tsv"
     script:
         "../scripts/molecule_reference.py"
 
@@ -47,6 +49,8 @@ rule molecule_charges:
         runtime=60,
     log:
         "logs/molecules/{mol}_charges.log",
+    benchmark:
+        "logs/timing/molecule_charges_{mol}.tsv"
     script:
         "../scripts/molecule_charges.py"
 
@@ -72,6 +76,8 @@ rule benchmark_molecule:
     threads: 1
     log:
         "logs/benchmarks/{mol}.log",
+    benchmark:
+        "logs/timing/benchmark_molecule_{mol}.tsv"
     script:
         "../scripts/benchmark_molecule.py"
 
@@ -86,5 +92,7 @@ rule benchmark_sensitivity:
     threads: 1
     log:
         "logs/benchmarks/sensitivity.log",
+    benchmark:
+        "logs/timing/benchmark_sensitivity.tsv"
     script:
         "../scripts/benchmark_sensitivity.py"
