@@ -30,10 +30,12 @@ def weight_columns(model, a: str, b: str) -> list[str]:
 
 def scan(bundle, pair: str, r_min: float, r_max: float, n: int, model_name: str = "ectem",
          variant: str = "pure", direction: str = "in", qeq_params: str = "published",
-         background: str = "overlap", proton: bool = False) -> list[dict]:
+         background: str = "overlap", proton: bool = False, cpe_method: str = "auto") -> list[dict]:
     """Rows of a scan from r_max down to r_min ('in') or up ('out'); the CPE at every point is
-    a global solve (no warm start is trusted for a dimer)."""
+    a global solve (no warm start is trusted for a dimer). cpe_method: see `cpe.solve`
+    ('auto': numba solver and evaluator where supported; 'slsqp': the reference path)."""
     from .cpe import solve
+    from .fastmodel import evaluate
     from .potential import load_potential
 
     a, b = parse_pair(pair)
@@ -41,6 +43,10 @@ def scan(bundle, pair: str, r_min: float, r_max: float, n: int, model_name: str 
         raise InputError(f"scan needs 0 < r_min < r_max and n >= 2 (got {r_min}, {r_max}, {n})")
     if model_name not in MODELS:
         raise InputError(f"unknown model {model_name!r}: use one of {', '.join(MODELS)}")
+    from .cpe import METHODS
+
+    if cpe_method not in METHODS:
+        raise InputError(f"unknown CPE method {cpe_method!r}: use one of {', '.join(METHODS)}")
     pot = load_potential(bundle, variant=variant, background=background, proton=proton)
     system = pot.system([a, b])
     e_ground = pot.ground_energy(a) + pot.ground_energy(b)
@@ -58,10 +64,10 @@ def scan(bundle, pair: str, r_min: float, r_max: float, n: int, model_name: str 
         else:
             if model_name == "eam":
                 c = pot.ground_weights(system)
-                ev = pot.evaluate(system, pos, c)
+                ev = pot.evaluate(system, pos, c) if cpe_method == "slsqp" else evaluate(pot, system, pos, c)
                 mu = (np.nan, np.nan)
             else:
-                res = solve(pot, system, pos)
+                res = solve(pot, system, pos, method=cpe_method)
                 c, ev, mu = res.weights, res.evaluation, res.mu
             q, e, w = ev.charges, ev.energy, c
         row = {"r_bohr": float(r), "energy_hartree": float(e_ground + e), "binding_energy_hartree": float(e),
