@@ -20,10 +20,14 @@ class ECTEAM(Calculator):
     """ECT-EAM potential from a parameter bundle.
 
     bundle: path to a bundle JSON (or `name@version` from the local bundle store when the
-    store is available); variant: 'pure' or 'resonance'; total_charge: Q in e."""
+    store is available); variant: 'pure', 'resonance' or 'thermal'; total_charge: Q in e;
+    cutoff_tol: None (exact, all pairs: molecules and clusters up to a few hundred atoms) or a
+    kernel tolerance such as 1e-6 for per-state-pair cut-offs (≤ r_max bohr) over neighbour
+    lists with the Coulomb tail summed exactly (large clusters; docs/cpe.md)."""
 
     implemented_properties = ["energy", "forces", "charges"]
-    default_parameters = {"variant": "pure", "total_charge": 0.0, "background": "overlap", "proton": False}
+    default_parameters = {"variant": "pure", "total_charge": 0.0, "background": "overlap", "proton": False,
+                          "cutoff_tol": None, "r_max": 12.0}
 
     def __init__(self, bundle, **kwargs):
         super().__init__(**kwargs)
@@ -46,7 +50,13 @@ class ECTEAM(Calculator):
         system = self.model.system(symbols)
         warm = self._weights if self._symbols == symbols else None
         pos = self.atoms.get_positions() / Bohr
-        res = solve(self.model, system, pos, Q=float(self.parameters["total_charge"]), warm_start=warm)
+        fast = None
+        if self.parameters["cutoff_tol"] is not None:
+            from .fastmodel import fast_model
+
+            fast = fast_model(self.model, cutoff_tol=float(self.parameters["cutoff_tol"]),
+                              r_max=float(self.parameters["r_max"]))
+        res = solve(self.model, system, pos, Q=float(self.parameters["total_charge"]), warm_start=warm, fast=fast)
         self._weights, self._symbols = res.weights, symbols
         self.weights = res.weights.copy()
         self.mu_hartree = res.mu

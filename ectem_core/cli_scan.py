@@ -5,6 +5,8 @@ import csv
 import math
 import sys
 
+from .model import VARIANTS
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -20,7 +22,7 @@ def register(sub) -> None:
     p.add_argument("--model", choices=["ectem", "qeq", "eam"], default="ectem")
     p.add_argument("--qeq-params", choices=["published", "bundle"], default="published",
                    help="QEq: Rappé–Goddard Table I, or the bundle's own IP/EA")
-    p.add_argument("--variant", choices=["pure", "resonance"], default="pure", help="ECT-EAM variant")
+    p.add_argument("--variant", choices=list(VARIANTS), default="pure", help="ECT-EAM variant (docs/model.md section 4)")
     p.add_argument("--direction", choices=["in", "out"], default="in", help="scan order (the CPE is global at every point)")
     p.add_argument("--background", choices=["overlap", "point"], default="overlap")
     p.add_argument("--proton", action="store_true", help="include the bare proton H+ in hydrogen's ensemble")

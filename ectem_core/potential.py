@@ -84,7 +84,7 @@ class Potential(ECTModel):
                 cation=find(1), anion=find(-1)))
             dicts.append([{"Z": s["Z"], "n_electrons": s["n_electrons"], **s["density"]} for s in states])
             self.ground_energies[sym] = float(info["energy_ground_hartree"])
-        super().__init__(elements, TablePairs(elements, dicts), options)
+        super().__init__(elements, _shared_tables(elements, dicts), options)
         self.bundle_name = bundle.get("name")
 
     def ground_energy(self, symbol: str) -> float:
@@ -92,6 +92,18 @@ class Potential(ECTModel):
 
 
 _CACHE: dict = {}
+_TABLES: dict = {}
+
+
+def _shared_tables(elements, dicts) -> TablePairs:
+    """Pair tables depend only on the states' densities, not on the variant or background:
+    one TablePairs per set of state densities per process (building them takes ~10–30 s)."""
+    from .io import canonical_hash
+
+    key = canonical_hash([[e.symbol, e.state_ids] for e in elements] + [dicts])
+    if key not in _TABLES:
+        _TABLES[key] = TablePairs(elements, dicts)
+    return _TABLES[key]
 
 
 def load_potential(bundle, variant: str = "pure", background: str = "overlap", proton: bool = False,
