@@ -3,7 +3,10 @@
 # validate: nothing here feeds back into a bundle.
 from ectem_core.molecules import settings_from_config as _molecule_settings
 
-MOLECULES = _molecule_settings(config)
+try:
+    MOLECULES = _molecule_settings(config)
+except InputError as _exc:      # one line naming the key, not a traceback
+    raise WorkflowError(f"config: {_exc}") from None
 MOL_NAMES = [m.name for m in MOLECULES.molecules]
 POTENTIAL = {"variants": ["pure", "resonance", "thermal"], "background": "overlap", "proton": False,
              **config.get("potential", {})}
