@@ -97,13 +97,66 @@ _TABLES: dict = {}
 
 def _shared_tables(elements, dicts) -> TablePairs:
     """Pair tables depend only on the states' densities, not on the variant or background:
-    one TablePairs per set of state densities per process (building them takes ~10–30 s)."""
+    one TablePairs per set of state densities per process (building them takes ~10–30 s), and
+    a disk cache so that other processes (pipeline jobs, test modules) load them in
+    milliseconds. Cache key: the densities, the element layout and the source of
+    pair_tables.py; location: $ECTEM_CACHE_DIR or the user's cache directory."""
     from .io import canonical_hash
 
-    key = canonical_hash([[e.symbol, e.state_ids] for e in elements] + [dicts])
+    key = canonical_hash([[e.symbol, e.state_ids] for e in elements] + [dicts] + [_tables_code_hash()])
     if key not in _TABLES:
-        _TABLES[key] = TablePairs(elements, dicts)
+        cached = _load_cached_tables(key)
+        if cached is not None:
+            tp = TablePairs.__new__(TablePairs)
+            tp.el = elements
+            tp.tables, tp.self_overlap = cached
+        else:
+            tp = TablePairs(elements, dicts)
+            _store_cached_tables(key, tp)
+        _TABLES[key] = tp
     return _TABLES[key]
+
+
+def _tables_code_hash() -> str:
+    from . import pair_tables
+    from .io import file_sha256
+
+    return file_sha256(pair_tables.__file__)
+
+
+def _cache_dir() -> Path:
+    import os
+
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("ECTEM_CACHE_DIR") or user_cache_dir("ectem")) / "pair_tables"
+
+
+def _load_cached_tables(key: str):
+    import pickle
+
+    path = _cache_dir() / f"{key}.pkl"
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+        return None   # absent or unreadable: rebuild (and overwrite)
+
+
+def _store_cached_tables(key: str, tp: TablePairs) -> None:
+    import os
+    import pickle
+    import tempfile
+
+    try:
+        d = _cache_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((tp.tables, tp.self_overlap), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, d / f"{key}.pkl")
+    except OSError:
+        pass      # a read-only cache only costs time
 
 
 def load_potential(bundle, variant: str = "pure", background: str = "overlap", proton: bool = False,

@@ -230,3 +230,28 @@ def test_ase_cutoff_mode_agrees_with_exact_mode(bundle_path):
     assert abs(a.get_potential_energy() - b.get_potential_energy()) < 1e-5
     assert np.abs(a.get_forces() - b.get_forces()).max() < 1e-5
     assert np.allclose(a.get_charges(), b.get_charges(), atol=1e-8)
+
+
+def test_pair_table_disk_cache_gives_identical_energies_and_survives_corruption(bundle_path, tmp_path, monkeypatch):
+    from ectem_core import potential as P
+    from ectem_core.bundle import load_bundle
+    from ectem_core.model import ModelOptions
+
+    monkeypatch.setenv("ECTEM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(P, "_TABLES", {})
+    doc = load_bundle(bundle_path)
+    fresh = P.Potential(doc, ModelOptions())
+    files = list((tmp_path / "pair_tables").glob("*.pkl"))
+    assert len(files) == 1
+    system = fresh.system(["Li", "F", "H"])
+    pos = np.array([[0, 0, 0], [0, 0, 3.1], [2.5, 0, 1.0]])
+    c = fresh.ground_weights(system)
+    e0 = fresh.evaluate(system, pos, c)
+    monkeypatch.setattr(P, "_TABLES", {})
+    cached = P.Potential(doc, ModelOptions())
+    e1 = cached.evaluate(system, pos, c)
+    assert e1.energy == e0.energy and np.array_equal(e1.grad_r, e0.grad_r)
+    files[0].write_bytes(b"not a pickle")             # a damaged cache is rebuilt, not trusted
+    monkeypatch.setattr(P, "_TABLES", {})
+    rebuilt = P.Potential(doc, ModelOptions())
+    assert rebuilt.evaluate(system, pos, c).energy == e0.energy
