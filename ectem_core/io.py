@@ -46,6 +46,16 @@ def _atomic(path: Path, write) -> None:
         raise
 
 
+def write_text(path, text: str) -> None:
+    """Write UTF-8 text atomically (temp file + rename)."""
+    _atomic(Path(path), lambda fh: fh.write(text.encode("utf-8")))
+
+
+def write_bytes(path, data: bytes) -> None:
+    """Write bytes atomically (temp file + rename)."""
+    _atomic(Path(path), lambda fh: fh.write(data))
+
+
 def write_json(path, obj) -> None:
     """Write JSON atomically (temp file + rename): a crash never leaves half a file."""
     text = dumps(obj) + "\n"

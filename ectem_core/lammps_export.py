@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 
 from .elements import BOHR_ANGSTROM, HARTREE_EV
 from .errors import InputError
+from .io import write_text
 
 STYLES = ("alloy", "fs")
 BACKGROUNDS = ("overlap", "point")
@@ -489,21 +488,6 @@ def render_notes(t: Setfl, setfl_name: str, setfl_sha: str, bundle: dict, bundle
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def notes_path(out: Path) -> Path:
     return Path(str(out) + ".md")
 
@@ -531,9 +515,9 @@ def export_lammps(bundle_path, out, style: str | None = None, background: str = 
     text = render_setfl(t, comments)
     sha = hashlib.sha256(text.encode()).hexdigest()
     notes = render_notes(t, out.name, sha, bundle, str(bundle_path))
-    _write_atomic(out, text)
+    write_text(out, text)
     try:
-        _write_atomic(notes_path(out), notes)
+        write_text(notes_path(out), notes)
     except BaseException:
         out.unlink(missing_ok=True)
         raise

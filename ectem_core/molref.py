@@ -32,7 +32,7 @@ import numpy as np
 from . import __version__ as ECTEM_VERSION
 from .elements import n_core_orbitals, atomic_number
 from .errors import ConvergenceError, EctemError, InputError
-from .io import _atomic, canonical_hash, provenance, read_json, write_json, write_npz
+from .io import write_bytes, canonical_hash, provenance, read_json, write_json, write_npz
 from .molecules import Diatomic
 from .qm.level import Level, load_basis
 
@@ -475,7 +475,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
     for row in rows:
         w.writerow([_fmt(row[c]) for c in CSV_COLUMNS])
     data = buf.getvalue().encode()
-    _atomic(path, lambda fh: fh.write(data))
+    write_bytes(path, data)
 
 
 def _write_density(out_dir: Path, mol: Diatomic, res: dict) -> str:
