@@ -206,10 +206,17 @@ def _read_rows(path) -> list[dict]:
 
 
 def sensitivity(bundle, references: dict, out_csv, variants=("pure",), backgrounds=("overlap", "point"),
-                protons=(False, True), n_fine=80) -> list[list]:
+                protons=(False, True), n_fine=80, basis_bundles: dict | None = None) -> list[list]:
     """How Re, De and q_A(Re) of each molecule move with the [choose] options (variant,
-    background density, bare proton). references: mol -> (a, b, reference dir)."""
+    background density, bare proton) and with the atom-stage basis set (basis_bundles:
+    basis -> bundle built at that basis; the main bundle's own basis is listed beside them).
+    references: mol -> (a, b, reference dir)."""
+    from .bundle import load_bundle
+
     rows = []
+    levels = {basis: (load_bundle(p).get("levels", {}).get("energy") or {})
+              for basis, p in (basis_bundles or {}).items()}
+    main_basis = (load_bundle(bundle).get("levels", {}).get("energy") or {}).get("basis", "main")
     for mol, (a, b, ref_dir) in references.items():
         ref = read_reference(ref_dir)
         c = constants(ref["columns"]["r_bohr"], ref["columns"]["binding_ref_hartree"], a, b)
@@ -224,6 +231,13 @@ def sensitivity(bundle, references: dict, out_csv, variants=("pure",), backgroun
                     q = float(np.interp(c["re_bohr"], r_fine, ev["q_A"])) if np.isfinite(c["re_bohr"]) else np.nan
                     rows.append(["variant/background/proton", f"{v}/{bg}/{'on' if pr else 'off'}", mol,
                                  c["re_bohr"], c["de_hartree"], q])
+        for label, path in [(main_basis, bundle)] + [(levels[basis].get("basis", basis), p)
+                                                      for basis, p in (basis_bundles or {}).items()]:
+            for v in variants:
+                ev = evaluate_models(path, a, b, r_fine, (v,), backgrounds[0], protons[0])[f"ectem_{v}"]
+                c = constants(r_fine, ev["binding"], a, b)
+                q = float(np.interp(c["re_bohr"], r_fine, ev["q_A"])) if np.isfinite(c["re_bohr"]) else np.nan
+                rows.append(["basis level (atoms)", f"{label}/{v}", mol, c["re_bohr"], c["de_hartree"], q])
     write_csv(out_csv, ["option", "value", "mol", "re_bohr", "de_hartree", "q_A_at_re"], rows)
     return rows
 

@@ -30,6 +30,14 @@ def test_tiny_pipeline_runs_and_second_run_does_nothing(tmp_path, cli_env):
             assert rec["status"] in ("ok", "exact")
             assert abs(rec["n_integrated"] - rec["n_electrons"]) < 1e-6
             assert (tmp_path / "results" / "atoms" / el / f"{sid}.npz").exists()
+    # the whole default target list: stage 5 for H2, the report, and a verified versioned bundle
+    for rel in ("results/benchmarks/H2/spectroscopic.csv", "results/report/tiny.html", "results/report/tiny.pdf",
+                "results/bundle/tiny-0.1.0.tar.gz"):
+        assert (tmp_path / rel).stat().st_size > 0, rel
+    sens = (tmp_path / "results" / "benchmarks" / "sensitivity.csv").read_text()
+    for basis in ("sto-3g", "6-31g"):        # the nested run built the 6-31G bundle
+        assert f"basis level (atoms),{basis}/pure,H2," in sens
+    assert (tmp_path / "results" / "sensitivity" / "6-31g" / "results" / "bundle" / "tiny.json").exists()
     second = _snakemake(tmp_path, "--configfile", str(cfg), env=cli_env)
     assert second.returncode == 0
     assert "Nothing to be done" in second.stdout + second.stderr

@@ -86,12 +86,16 @@ rule benchmark_molecule:
 
 
 rule benchmark_sensitivity:
-    """How Re, De and q(Re) move with each [choose] option of the model."""
+    """How Re, De and q(Re) move with each [choose] option of the model and with the atom-stage
+    basis set (molecules.sensitivity_bases: a nested run per basis builds that bundle)."""
     input:
         bundle=f"results/bundle/{SET_NAME}.json",
         metas=expand("results/molecules/{mol}/reference.json", mol=MOL_NAMES),
     output:
         "results/benchmarks/sensitivity.csv",
+    params:
+        snakefile=workflow.main_snakefile,
+        set_name=SET_NAME,
     threads: 1
     log:
         "logs/benchmarks/sensitivity.log",
