@@ -460,26 +460,10 @@ def dissociation_tolerance(bundle_or_potential, atoms: dict, loss: str = "kl", g
 def load_reference(path) -> dict:
     """A molecular reference `density_R{R:.3f}.npz` (keys mol, dm, r_bohr, branch, energy_hartree,
     symbols, positions_bohr) with `mol` rebuilt as a pyscf Mole."""
-    from pathlib import Path
+    from .molref import read_density
 
-    from pyscf import gto
-
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"molecular reference {p} does not exist")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            d = {k: z[k] for k in z.files}
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is one input error
-        raise InputError(f"{p} is not a readable .npz molecular reference ({exc})") from None
-    need = ("mol", "dm", "r_bohr", "branch", "energy_hartree", "symbols", "positions_bohr")
-    missing = [k for k in need if k not in d]
-    if missing:
-        raise InputError(f"{p} lacks {', '.join(missing)}: a molecular reference needs {', '.join(need)}")
-    try:
-        mol = gto.loads(str(d["mol"]))
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"{p}: 'mol' is not a pyscf mol.dumps() string ({exc})") from None
+    d = read_density(path)
+    p, mol = path, d["mol"]
     if mol.natm != len(d["symbols"]):
         raise EctemError(f"{p}: mol has {mol.natm} atoms but symbols lists {len(d['symbols'])}")
     pos = np.asarray(d["positions_bohr"], float).reshape(-1, 3)

@@ -478,6 +478,33 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
     write_bytes(path, data)
 
 
+DENSITY_KEYS = ("mol", "dm", "r_bohr", "branch", "energy_hartree", "symbols", "positions_bohr")
+
+
+def read_density(path, required=DENSITY_KEYS) -> dict:
+    """Read a `density_R{R:.3f}.npz` written by this stage: its arrays by key, with `mol`
+    rebuilt as a pyscf Mole. InputError (one line) for a missing or unreadable file, a missing
+    key from `required`, or a `mol` that is not a `mol.dumps()` string."""
+    from pyscf import gto
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"density file {p} not found (it does not exist): run the molecules reference stage first")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            d = {k: z[k] for k in z.files}
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is one input error
+        raise InputError(f"{p} is not a readable .npz file ({exc.__class__.__name__}): regenerate it") from None
+    missing = [k for k in required if k not in d]
+    if missing:
+        raise InputError(f"{p} lacks key(s) {', '.join(missing)}: a density file needs {', '.join(required)}")
+    try:
+        d["mol"] = gto.loads(str(d["mol"]))
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{p}: key 'mol' is not a pyscf mol.dumps() string ({exc.__class__.__name__})") from None
+    return d
+
+
 def _write_density(out_dir: Path, mol: Diatomic, res: dict) -> str:
     R = res["r_bohr"]
     name = f"density_R{R:.3f}.npz"

@@ -8,7 +8,6 @@ Lengths in bohr; densities in electrons/bohr^3.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -80,23 +79,10 @@ def compute_charges(mol, dm, methods=METHODS, free_atoms: dict | FreeAtoms | Non
 def charges_from_npz(path, methods=METHODS, **kwargs) -> dict:
     """compute_charges on a reference-stage density file (keys `mol`: pyscf mol.dumps(),
     `dm`: spin-summed AO density); other keys (r_bohr, branch, ...) are passed through."""
-    from pyscf import gto
+    from ..molref import read_density
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"density file {path} not found: run the molecules reference stage first")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except Exception as exc:
-        raise InputError(f"{path} is not a readable .npz file ({exc.__class__.__name__}): regenerate it") from exc
-    missing = [k for k in NPZ_KEYS if k not in data]
-    if missing:
-        raise InputError(f"{path} lacks key(s) {', '.join(missing)}: it must hold mol (mol.dumps()) and dm")
-    try:
-        mol = gto.loads(str(data["mol"]))
-    except Exception as exc:
-        raise InputError(f"{path}: key 'mol' is not a pyscf mol.dumps() string ({exc.__class__.__name__})") from exc
+    data = read_density(path, required=NPZ_KEYS)
+    mol = data["mol"]
     res = compute_charges(mol, data["dm"], methods=methods, **kwargs)
     res["meta"] = {k: (v.item() if v.ndim == 0 else v.tolist()) for k, v in data.items() if k not in NPZ_KEYS}
     res["meta"]["path"] = str(path)
