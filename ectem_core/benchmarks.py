@@ -29,8 +29,9 @@ def model_names(variants) -> list[str]:
 
 
 def evaluate_models(bundle, a: str, b: str, rs, variants=("pure",), background="overlap",
-                    proton=False) -> dict:
-    """Binding energy (hartree), q_A and weights of every model at the distances rs (bohr)."""
+                    proton=False, baselines: bool = True) -> dict:
+    """Binding energy (hartree), q_A and weights of every model at the distances rs (bohr);
+    baselines=False leaves out plain EAM and QEq (they do not depend on the ECT-EAM options)."""
     from .cpe import solve
     from .potential import load_potential
     from .scan import qeq_for_bundle, weight_columns
@@ -50,6 +51,8 @@ def evaluate_models(bundle, a: str, b: str, rs, variants=("pure",), background="
             w.append(res.weights)
         out[f"ectem_{variant}"] = {"binding": np.array(e[::-1]), "q_A": np.array(q[::-1]),
                                    "weights": np.array(w[::-1]), "columns": weight_columns(pot, a, b)}
+    if not baselines:
+        return out
     system = base.system([a, b])
     c0 = base.ground_weights(system)
     out["eam"] = {"binding": np.array([base.evaluate(system, np.array([[0, 0, 0], [0, 0, r]], dtype=float), c0,
@@ -226,7 +229,7 @@ def sensitivity(bundle, references: dict, out_csv, variants=("pure",), backgroun
         for v in variants:
             for bg in backgrounds:
                 for pr in protons:
-                    ev = evaluate_models(bundle, a, b, r_fine, (v,), bg, pr)[f"ectem_{v}"]
+                    ev = evaluate_models(bundle, a, b, r_fine, (v,), bg, pr, baselines=False)[f"ectem_{v}"]
                     c = constants(r_fine, ev["binding"], a, b)
                     q = float(np.interp(c["re_bohr"], r_fine, ev["q_A"])) if np.isfinite(c["re_bohr"]) else np.nan
                     rows.append(["variant/background/proton", f"{v}/{bg}/{'on' if pr else 'off'}", mol,
@@ -234,7 +237,7 @@ def sensitivity(bundle, references: dict, out_csv, variants=("pure",), backgroun
         for label, path in [(main_basis, bundle)] + [(levels[basis].get("basis", basis), p)
                                                       for basis, p in (basis_bundles or {}).items()]:
             for v in variants:
-                ev = evaluate_models(path, a, b, r_fine, (v,), backgrounds[0], protons[0])[f"ectem_{v}"]
+                ev = evaluate_models(path, a, b, r_fine, (v,), backgrounds[0], protons[0], baselines=False)[f"ectem_{v}"]
                 c = constants(r_fine, ev["binding"], a, b)
                 q = float(np.interp(c["re_bohr"], r_fine, ev["q_A"])) if np.isfinite(c["re_bohr"]) else np.nan
                 rows.append(["basis level (atoms)", f"{label}/{v}", mol, c["re_bohr"], c["de_hartree"], q])
