@@ -25,9 +25,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ectem_core import embedding as E  # noqa: E402
-from ectem_core.embedding_records import embedding_record, partner_densities  # noqa: E402
+from ectem_core.density.slater import RadialDensity  # noqa: E402
+from ectem_core.embedding.records import embedding_record, partner_densities  # noqa: E402
 from ectem_core.io import read_json  # noqa: E402
-from ectem_core.slater import RadialDensity  # noqa: E402
 
 
 def main(argv=None) -> int:

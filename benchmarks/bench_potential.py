@@ -68,7 +68,7 @@ def ionic_weights(pot, system):
 
 
 def bench_scan(bundle, repeat):
-    from ectem_core.scan import scan
+    from ectem_core.potential.scan import scan
 
     scan(bundle, "Li-F", 1.5, 40, 5)  # JIT warm-up and table build
     t_after, rows_after = timed(lambda: scan(bundle, "Li-F", 1.5, 40, 200), repeat)
@@ -81,7 +81,7 @@ def bench_scan(bundle, repeat):
 
 
 def neutral_only_bundle(bundle_path):
-    from ectem_core.bundle import load_bundle
+    from ectem_core.potential.bundle import load_bundle
 
     b = load_bundle(bundle_path)
     keep = {info["ground_state"] for info in b["elements"].values()}
@@ -97,7 +97,7 @@ def ase_eam_from(fm_point, pot_point, elements, r_max_bohr):
     from ase.units import Bohr, Hartree
     from scipy.interpolate import InterpolatedUnivariateSpline as spline
 
-    from ectem_core.fastmodel import _switch
+    from ectem_core.potential.pair_tables import switch_nb
 
     r = np.linspace(0.0, r_max_bohr, 4001)[1:]
     rho_grid = np.linspace(0.0, 2.0, 20001)
@@ -112,13 +112,13 @@ def ase_eam_from(fm_point, pot_point, elements, r_max_bohr):
         key = (ka, ka)
         t = tabs[key][(0, 0)]["rho_a_at_R"]
         r_on = fm_point.r_on[ka, ka, 0, 0]
-        sw = np.array([_switch(x, r_on, width)[0] for x in r])
+        sw = np.array([switch_nb(x, r_on, r_on + width)[0] for x in r])
         dens.append(spline(r * Bohr, t(r)[0] * sw, k=3))
         for b, kb in enumerate(idx):
             key = (min(ka, kb), max(ka, kb))
             U = tabs[key][(0, 0)]["U"](r)[0]
             r_on = fm_point.r_on[ka, kb, 0, 0]
-            sw = np.array([_switch(x, r_on, width)[0] for x in r])
+            sw = np.array([switch_nb(x, r_on, r_on + width)[0] for x in r])
             phi[a][b] = spline(r * Bohr, U * sw * Hartree, k=3)
     d = lambda s: s.derivative()  # noqa: E731
     return EAM(elements=elements, embedded_energy=np.array(emb), electron_density=np.array(dens),
@@ -130,9 +130,9 @@ def ase_eam_from(fm_point, pot_point, elements, r_max_bohr):
 
 
 def bench_clusters(bundle, sizes, repeat, tol, r_max, skip_ase_above, cpe_above):
-    from ectem_core.cpe import solve
-    from ectem_core.fastmodel import FastModel, _long_range
     from ectem_core.potential import load_potential
+    from ectem_core.potential.cpe import solve
+    from ectem_core.potential.fastmodel import FastModel, long_range_direct
 
     pot = load_potential(bundle)
     fm = FastModel(pot, cutoff_tol=tol, r_max=r_max)
@@ -152,7 +152,7 @@ def bench_clusters(bundle, sizes, repeat, tol, r_max, skip_ase_above, cpe_above)
         t_ev, ev = timed(lambda: fm.evaluate_data(pd, c_ion, want_forces=True), repeat)
         q = ev.charges
         g = np.zeros((N, 3))
-        t_lr, _ = timed(lambda: _long_range(pd.positions, q, True, g), repeat)
+        t_lr, _ = timed(lambda: long_range_direct(pd.positions, q, True, g), repeat)
         row.update({"pairs": pd.n_pairs, "pairs_per_atom": 2 * pd.n_pairs / N, "geometry_s": t_geo,
                     "energy_forces_s": t_ev, "long_range_s": t_lr, "short_range_s": t_ev - t_lr,
                     "step_s": t_geo + t_ev,

@@ -1,11 +1,11 @@
-"""Benchmark: numba kernels of ectem_core.slater against the plain vectorized-numpy reference.
+"""Benchmark: numba kernels of ectem_core.density.slater against the plain vectorized-numpy reference.
 
 Times 10^6 evaluations (default) of
   rho  - a 6-term Slater density at 10^6 radii,
   V    - its electrostatic potential at the same radii,
   J    - the Coulomb integral of two 6-term densities at 10^6 centre distances,
 with the numba kernels (after JIT warm-up, best of several repeats) and with the numpy
-reference implementations (_density_numpy, _potential_numpy, _coulomb_numpy; same closed
+reference implementations (density.reference: density_numpy, potential_numpy, coulomb_numpy; same closed
 forms written with array operations), and reports the speed ratio.  A second table times
 the quadrature-based tail pairs (no numpy reference): J of a tail against the 6-term density
 and of a tail against itself, per distance, for three tails (q > 0 twice, graded q = 0).
@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numba  # noqa: E402
 
-from ectem_core import slater as S  # noqa: E402
+from ectem_core.density import reference as REF  # noqa: E402
+from ectem_core.density import slater as S  # noqa: E402
 
 # Two 6-term "second-row-like" densities: core 1s pair, 2s/2p-like pair, diffuse n = 3 pair.
 A = S.RadialDensity(np.array([1, 1, 2, 2, 3, 3]), [7.5, 5.2, 2.1, 1.3, 0.9, 0.6],
@@ -85,9 +86,9 @@ def main(argv=None) -> int:
     r = np.linspace(0.01, 20.0, args.n)    # bohr
     R = np.linspace(0.5, 20.0, args.n)     # bohr
     cases = [
-        ("rho", lambda: S.density(A, r), lambda: S._density_numpy(A, r)),
-        ("V", lambda: S.potential(A, r), lambda: S._potential_numpy(A, r)),
-        ("J", lambda: S.coulomb(A, B, R), lambda: S._coulomb_numpy(A, B, R)),
+        ("rho", lambda: S.density(A, r), lambda: REF.density_numpy(A, r)),
+        ("V", lambda: S.potential(A, r), lambda: REF.potential_numpy(A, r)),
+        ("J", lambda: S.coulomb(A, B, R), lambda: REF.coulomb_numpy(A, B, R)),
     ]
     # JIT warm-up (compiles or loads the on-disk cache)
     S.density(A, r[:10]), S.potential(A, r[:10]), S.coulomb(A, B, R[:10])
@@ -116,7 +117,7 @@ def main(argv=None) -> int:
         "numba": numba.__version__,
         "platform": platform.platform(),
     }
-    print(f"ectem_core.slater benchmark: {args.n} evaluations each; 6-term densities; "
+    print(f"ectem_core.density.slater benchmark: {args.n} evaluations each; 6-term densities; "
           f"numba best of {args.repeat}, numpy best of {args.repeat_numpy} (J: <= 2)")
     print(f"machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, "
           f"load {machine['load_average_1min']}")

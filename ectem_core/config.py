@@ -13,9 +13,14 @@ import yaml
 from .errors import InputError
 
 
+def schema_path() -> str:
+    """Path of the one config JSON schema (package data; the workflow validates against it too)."""
+    return str(resources.files("ectem_core.data").joinpath("config_schema.yaml"))
+
+
 def schema() -> dict:
-    """The config JSON schema (shipped copy of config/schema.yaml)."""
-    return yaml.safe_load(resources.files("ectem_core.data").joinpath("config_schema.yaml").read_text())
+    """The config JSON schema as a dict."""
+    return yaml.safe_load(Path(schema_path()).read_text())
 
 
 def load_config(path) -> dict:
@@ -49,8 +54,8 @@ def check_schema(config: dict, source: str = "config") -> None:
             allowed = sorted(e.schema.get("properties", {}))
             extra = sorted(set(e.instance) - set(allowed)) if isinstance(e.instance, dict) else []
             where = _path(e)
-            raise InputError(f"{source}: unknown key {'.'.join(filter(None, [where if where != '<top level>' else '', extra[0] if extra else '']))!r}"
-                             f" (allowed here: {', '.join(allowed)})")
+            key = ".".join(filter(None, [where if where != "<top level>" else "", extra[0] if extra else ""]))
+            raise InputError(f"{source}: unknown key {key!r} (allowed here: {', '.join(allowed)})")
         if e.validator == "enum":
             raise InputError(f"{source}: {_path(e)} = {e.instance!r} is not allowed; use one of {e.validator_value}")
         raise InputError(f"{source}: {_path(e)} = {e.instance!r}: {e.message}")
@@ -58,9 +63,9 @@ def check_schema(config: dict, source: str = "config") -> None:
 
 def check_config(config: dict, source: str = "config") -> None:
     """Schema + semantic checks (methods known to PySCF/libxc, basis sets defined for each element)."""
-    from .atoms import settings_from_config
+    from .atoms.compute import settings_from_config
+    from .atoms.states import default_states
     from .qm.level import Level, load_basis
-    from .states import default_states
 
     check_schema(config, source)
     for which in ("energy", "density"):

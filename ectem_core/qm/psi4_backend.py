@@ -48,13 +48,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atoms.radial import RadialGrid, sphericalize
+from ..atoms.states import AtomState, irrep_occupations
 from ..elements import n_core_orbitals
 from ..errors import ConvergenceError, EctemError, InputError
-from ..radial import RadialGrid, sphericalize
-from ..states import AtomState, irrep_occupations
 from .level import Level, load_basis
-from .pyscf_backend import (_bare_nucleus, _check_electron_count, _compatible, _density_function,
-                            _hydrogen_n2, default_density_level)
+from .pyscf_backend import (
+    _hydrogen_n2,
+    bare_nucleus_result,
+    check_electron_count,
+    default_density_level,
+    density_function,
+    levels_compatible,
+)
 from .pyscf_backend import versions as _pyscf_versions
 from .result import AtomResult
 
@@ -395,7 +401,7 @@ def compute_state(state: AtomState, energy_level: Level, density_level: Level | 
     grid = grid or RadialGrid()
     density_level = default_density_level(density_level or energy_level)
     if state.kind == "bare":
-        return _bare_nucleus(state, energy_level, density_level, grid, t0)
+        return bare_nucleus_result(state, energy_level, density_level, grid, t0)
     if state.kind == "analytic":
         return _hydrogen_n2(state, energy_level, density_level, grid, t0)
     _check_level(energy_level)
@@ -403,7 +409,7 @@ def compute_state(state: AtomState, energy_level: Level, density_level: Level | 
     psi4_version = require_psi4()
     nthreads = int(threads) if threads else 1
 
-    same_run = _compatible(energy_level, density_level)
+    same_run = levels_compatible(energy_level, density_level)
     run = _run_level(state, energy_level, density_level.method if same_run else None, nthreads)
     notes = list(run["notes"])
     if same_run:
@@ -416,8 +422,8 @@ def compute_state(state: AtomState, energy_level: Level, density_level: Level | 
     if drun["density_fallback"]:
         density_level_out = {**density_level.with_(method="hf").to_dict(),
                              "requested_method": density_level.method, "fallback": drun["density_fallback"]}
-    density = sphericalize(_density_function(drun["mol"], drun["dm"]), grid, n_angular)
-    _check_electron_count(state, density)
+    density = sphericalize(density_function(drun["mol"], drun["dm"]), grid, n_angular)
+    check_electron_count(state, density)
     extra = dict(run["extra"])
     if state.n_electrons == 1 and state.kind == "ground":
         extra["exact_hydrogenic"] = -0.5 * state.Z**2

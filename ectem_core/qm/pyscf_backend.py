@@ -12,14 +12,13 @@ import warnings
 import numpy as np
 
 from .. import __version__ as ECTEM_VERSION
+from ..atoms.radial import RadialGrid, SphericalDensity, sphericalize
+from ..atoms.states import AtomState, irrep_occupations
 from ..elements import n_core_orbitals
 from ..errors import ConvergenceError, EctemError, InputError
-from ..radial import RadialGrid, SphericalDensity, sphericalize
-from ..states import AtomState, irrep_occupations
 from .level import Level, load_basis
 from .result import AtomResult
-
-_SCF_ATTEMPTS = ("diis", "damped_level_shift", "atomic_guess", "second_order")
+from .scf import ATTEMPTS, apply_attempt, converge
 
 
 def versions() -> dict:
@@ -50,11 +49,11 @@ def compute_state(state: AtomState, energy_level: Level, density_level: Level | 
     if threads:
         lib.num_threads(int(threads))
     if state.kind == "bare":
-        return _bare_nucleus(state, energy_level, density_level, grid, t0)
+        return bare_nucleus_result(state, energy_level, density_level, grid, t0)
     if state.kind == "analytic":
         return _hydrogen_n2(state, energy_level, density_level, grid, t0)
 
-    density_from_energy_run = _compatible(energy_level, density_level)
+    density_from_energy_run = levels_compatible(energy_level, density_level)
     run = _run_level(state, energy_level, density_method=density_level.method if density_from_energy_run else None)
     notes = list(run["notes"])
     if density_from_energy_run:
@@ -65,8 +64,8 @@ def compute_state(state: AtomState, energy_level: Level, density_level: Level | 
         mol, dm = drun["mol"], drun["dm"]
         dens_conv = {"density_run": drun["convergence"]}
         notes += drun["notes"]
-    density = sphericalize(_density_function(mol, dm), grid, n_angular)
-    _check_electron_count(state, density)
+    density = sphericalize(density_function(mol, dm), grid, n_angular)
+    check_electron_count(state, density)
     extra = dict(run["extra"])
     if state.n_electrons == 1 and state.kind == "ground":
         extra["exact_hydrogenic"] = -0.5 * state.Z**2
@@ -78,7 +77,7 @@ def compute_state(state: AtomState, energy_level: Level, density_level: Level | 
     )
 
 
-def _compatible(energy_level: Level, density_level: Level) -> bool:
+def levels_compatible(energy_level: Level, density_level: Level) -> bool:
     """Can the density come from the energy run (same basis/reference, method on its path)?"""
     same = (energy_level.basis == density_level.basis and energy_level.reference == density_level.reference
             and energy_level.occupations == density_level.occupations)
@@ -93,7 +92,7 @@ def _compatible(energy_level: Level, density_level: Level) -> bool:
     return ok
 
 
-def _check_electron_count(state: AtomState, density: SphericalDensity) -> None:
+def check_electron_count(state: AtomState, density: SphericalDensity) -> None:
     err = abs(density.n_integrated - state.n_electrons)
     if err > 1e-6:
         raise EctemError(
@@ -146,17 +145,7 @@ def _make_scf(mol, state: AtomState, level: Level, attempt: str):
     mf.conv_tol = level.conv_tol
     mf.max_cycle = level.max_cycle
     mf.verbose = 0
-    if attempt == "damped_level_shift":
-        mf.damp = 0.5
-        mf.diis_start_cycle = 8
-        mf.level_shift = 0.4
-    elif attempt == "atomic_guess":
-        mf.init_guess = "atom"
-        mf.level_shift = 0.2
-    elif attempt == "second_order" and level.occupations != "spherical":
-        mf = mf.newton()
-        mf.max_cycle = level.max_cycle
-    return mf
+    return apply_attempt(mf, attempt, level.max_cycle)
 
 
 def _electrons_per_l(state: AtomState) -> tuple:
@@ -173,25 +162,11 @@ def run_scf(state: AtomState, level: Level):
     superposition-of-atoms guess; second order). Raises ConvergenceError naming state and level if all fail.
     (Second order is skipped for fractional spherical occupations.)"""
     mol = build_mol(state, level.basis, symmetry=level.occupations != "spherical")
-    tried = []
-    for attempt in _SCF_ATTEMPTS:
-        if attempt == "second_order" and level.occupations == "spherical":
-            continue
-        mf = _make_scf(mol, state, level, attempt)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                mf.kernel()
-            except Exception as exc:  # a failing attempt is reported in the final error
-                tried.append(f"{attempt} ({type(exc).__name__}: {exc})")
-                continue
-        if mf.converged:
-            return mol, mf, attempt, tried
-        tried.append(attempt)
-    raise ConvergenceError(
-        f"SCF for {state.state_id} at {level.label()} did not converge after {len(tried)} attempts "
-        f"({', '.join(tried)}); raise scf.max_cycle or loosen scf.conv_tol in the config, or try another basis"
-    )
+    attempts = tuple(a for a in ATTEMPTS if not (a == "second_order" and level.occupations == "spherical"))
+    mf, attempt, tried = converge(lambda a: _make_scf(mol, state, level, a), f"SCF for {state.state_id} at {level.label()}",
+                                  attempts=attempts, hint="raise scf.max_cycle or loosen scf.conv_tol in the config, "
+                                                           "or try another basis")
+    return mol, mf, attempt, tried
 
 
 def _scf_density(mf) -> np.ndarray:
@@ -279,7 +254,7 @@ def _run_cc(state: AtomState, mf, level: Level, ncore: int, density_method: str 
             "convergence": {"cc_converged": True, "frozen_core_orbitals": ncore}}
 
 
-def _density_function(mol, dm):
+def density_function(mol, dm):
     from pyscf.dft import numint
 
     def f(points):
@@ -292,7 +267,7 @@ def _density_function(mol, dm):
 
 # ------------------------------------------------------------------- exact special states
 
-def _bare_nucleus(state, energy_level, density_level, grid, t0) -> AtomResult:
+def bare_nucleus_result(state, energy_level, density_level, grid, t0) -> AtomResult:
     r = grid.r
     dens = SphericalDensity(r, np.zeros_like(r), np.zeros_like(r), 0.0, 0.0, 0.0)
     return AtomResult(

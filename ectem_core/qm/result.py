@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..radial import SphericalDensity
+from ..atoms.radial import SphericalDensity
 
 
 @dataclass

@@ -1,0 +1,2 @@
+"""Stage 6 — deliverables: the validation report (`report/`) and versioned bundles with the
+local store (`store`)."""
