@@ -1,28 +1,19 @@
-# Stage 1: isolated-atom states (energies + sphericalized densities), then derived IP/EA,
-# excitation energies and exclusions per element.
-from ectem_core.atoms import settings_from_config, state_from_id
-from ectem_core.resources import qm_resources
-
-ATOMS = settings_from_config(config)
-STATES = {el: [s.state_id for s in ATOMS.states(el)] for el in config["elements"]}
-
-
-def atom_outputs():
-    files = [f"results/atoms/{el}/manifest.json" for el in STATES]
-    for el, ids in STATES.items():
-        files += [f"results/atoms/{el}/{sid}.json" for sid in ids]
-    return files
+# Stage 1 (ectem_core.atoms): isolated-atom states (energies + sphericalized densities), then
+# derived IP/EA, excitation energies and exclusions per element.
+from ectem_core.atoms import state_from_id
+from ectem_core.qm.resources import qm_resources
 
 
 def _raw_of_element(wildcards):
-    return [f"results/atoms/{wildcards.element}/raw/{sid}.json" for sid in STATES[wildcards.element]]
+    return [L.atom_raw(wildcards.element, sid) for sid in STATES[wildcards.element]]
 
 
 rule atom_state:
     """Energy and sphericalized density of one atomic state."""
     output:
-        raw="results/atoms/{element}/raw/{state}.json",
-        npz=report("results/atoms/{element}/{state}.npz", caption="../report/atom_state.rst", category="Atomic states"),
+        raw=L.atom_raw("{element}", "{state}"),
+        npz=report(L.atom_density("{element}", "{state}"), caption="../report/atom_state.rst",
+                   category="Atomic states"),
     params:
         input_hash=lambda wc: ATOMS.input_hash(state_from_id(wc.state, ATOMS)),
     threads: config.get("threads", 1)
@@ -30,7 +21,7 @@ rule atom_state:
         mem_mb=lambda wc: qm_resources(wc.state, ATOMS)["mem_mb"],
         runtime=lambda wc: qm_resources(wc.state, ATOMS)["runtime"],
     log:
-        "logs/atoms/{element}/{state}.log",
+        L.log("atoms/{element}", "{state}"),
     script:
         "../scripts/atom_state.py"
 
@@ -47,11 +38,15 @@ rule atom_record:
     input:
         _raw_of_element,
     output:
-        "results/atoms/{element}/{state}.json",
+        L.atom_record("{element}", "{state}"),
+    log:
+        L.log("atoms/{element}", "{state}_record"),
     run:
         from ectem_core.atoms import write_state_record
 
-        write_state_record(wildcards.element, wildcards.state, input, output[0], ATOMS)
+        with open(log[0], "w") as fh:
+            write_state_record(wildcards.element, wildcards.state, input, output[0], ATOMS)
+            print(f"{wildcards.state}: record from {len(input)} raw states", file=fh)
 
 
 rule atom_manifest:
@@ -59,8 +54,12 @@ rule atom_manifest:
     input:
         _raw_of_element,
     output:
-        report("results/atoms/{element}/manifest.json", caption="../report/atom_manifest.rst", category="Atomic states"),
+        report(L.atom_manifest("{element}"), caption="../report/atom_manifest.rst", category="Atomic states"),
+    log:
+        L.log("atoms/{element}", "manifest"),
     run:
         from ectem_core.atoms import write_manifest
 
-        write_manifest(wildcards.element, input, output[0], ATOMS)
+        with open(log[0], "w") as fh:
+            write_manifest(wildcards.element, input, output[0], ATOMS)
+            print(f"{wildcards.element}: manifest of {len(input)} states", file=fh)

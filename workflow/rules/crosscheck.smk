@@ -3,25 +3,22 @@
 # the default target; request it explicitly:
 #   snakemake --cores 2 results/crosscheck/H-Li-F.csv
 # Psi4 comes from Debian (`apt-get install psi4`) or, with `--sdm conda`, from envs/psi4.yaml.
-import re
-
-from ectem_core.config import set_name
 
 
 rule crosscheck:
     """PySCF vs Psi4 on every computed state of the element set (energies, ρ(0), ρ̄(r))."""
     output:
-        "results/crosscheck/{set}.csv",
+        L.crosscheck_csv("{set}"),
     params:
-        elements=config["elements"],
+        elements=ELEMENTS,
     wildcard_constraints:
-        set=re.escape(set_name(config)),
+        set=re.escape(SET_NAME),
     threads: config.get("threads", 1)
     resources:
         mem_mb=4000,
         runtime=240,
     log:
-        "logs/crosscheck/{set}.log",
+        L.log("crosscheck", "{set}"),
     conda:
         "../../envs/psi4.yaml"
     script:

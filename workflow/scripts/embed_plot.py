@@ -1,4 +1,9 @@
 """Rule embed_plot: overlay + parity figure of one element's embedding functions."""
-from ectem_core.plots_embedding import plot_embedding_from_files
+import contextlib
 
-plot_embedding_from_files(snakemake.wildcards.element, list(snakemake.input), snakemake.output[0])
+from ectem_core.embedding.plots import plot_embedding_from_files
+
+sm = globals()["snakemake"]
+with open(sm.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    plot_embedding_from_files(sm.wildcards.element, list(sm.input), sm.output[0])
+    print(f"{sm.wildcards.element}: {len(sm.input)} embedding functions plotted")

@@ -1,0 +1,54 @@
+# Stage 6 (ectem_core.deliver): the validation report of the element set (self-contained HTML
+# and PDF) and the versioned, verified bundle archive that holds it.
+
+
+# Runs on the submitting host: it reads every stage's results.
+localrules:
+    report,
+    bundle_package,
+
+
+rule report:
+    """Verdict, provenance, states, density fits, embedding concordance, the potential's diatomic
+    curves (every variant, plain EAM, QEq) and the molecular benchmarks, as HTML and PDF."""
+    input:
+        report_inputs(),
+    output:
+        html=report(L.report_html("{set}"), caption="../report/report_html.rst", category="Report"),
+        pdf=report(L.report_pdf("{set}"), caption="../report/report_pdf.rst", category="Report"),
+    wildcard_constraints:
+        set=re.escape(SET_NAME),
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    log:
+        L.log("report", "{set}"),
+    run:
+        from ectem_core.deliver.report import build_report
+
+        with open(log[0], "w") as fh:
+            build_report(".", config, output.html, output.pdf)
+            print(f"report written: {output.html}, {output.pdf}", file=fh)
+
+
+rule bundle_package:
+    """Versioned, verified bundle archive: bundle.json + sha256 manifest + provenance README +
+    the validation report (docs/bundles.md)."""
+    input:
+        bundle=L.bundle_json("{set}"),
+        html=L.report_html("{set}"),
+        pdf=L.report_pdf("{set}"),
+    output:
+        report(L.bundle_archive("{set}", "{version}"), caption="../report/bundle_package.rst", category="Bundle"),
+    wildcard_constraints:
+        set=re.escape(SET_NAME),
+        version=r"[0-9]+\.[0-9]+\.[0-9]+",
+    log:
+        L.log("bundle", "{set}-{version}"),
+    run:
+        from ectem_core.deliver.store import pack_verified
+
+        with open(log[0], "w") as fh:
+            path = pack_verified(input.bundle, output[0], wildcards.version,
+                                 {f"report/{wildcards.set}.html": input.html, f"report/{wildcards.set}.pdf": input.pdf})
+            print(f"packed and verified {path}", file=fh)
