@@ -17,15 +17,16 @@ import subprocess
 import numba
 import numpy as np
 import pytest
+from conftest import ectem_cmd
 from scipy import integrate, optimize
 
-from conftest import ectem_cmd
-from ectem_core import slater
-from ectem_core.embedding import (C_F, LAMBDA0, EmbeddingSettings, Priors, background_window, baskes,
-                                  concordance_fit, daw_curves, daw_slope_local, embed_state,
-                                  embedding_function, eval_packed, overlap, pack_table,
-                                  settings_from_config, table_from_daw, typical_bond_length, vw_integral)
-from ectem_core.embedding_records import embedding_record
+from ectem_core.density import slater
+from ectem_core.embedding.concordance import Priors, concordance_fit, embed_state
+from ectem_core.embedding.daw import C_F, LAMBDA0, daw_curves, daw_slope_local, vw_integral
+from ectem_core.embedding.function import baskes, embedding_function, eval_packed, pack_table, table_from_daw
+from ectem_core.embedding.records import embedding_record
+from ectem_core.embedding.settings import EmbeddingSettings, settings_from_config
+from ectem_core.embedding.window import background_window, overlap, typical_bond_length
 from ectem_core.errors import InputError
 
 FITS = {

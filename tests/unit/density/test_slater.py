@@ -24,7 +24,8 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from ectem_core import slater as S
+from ectem_core.density import reference as REF
+from ectem_core.density import slater as S
 from ectem_core.errors import InputError
 
 QUAD = dict(epsabs=0.0, epsrel=1e-12, limit=200)
@@ -158,7 +159,7 @@ def test_dict_roundtrip_immutable_hashable():
     assert d["tail"] == {"c": 0.3, "b": 1.0, "beta": 0.4, "kappa": 0.6}
     back = S.RadialDensity.from_dict(d)
     assert back == m.rd and hash(back) == hash(m.rd)
-    assert back.n.dtype == np.float64 and back._m.tolist() == [0, 2]
+    assert back.n.dtype == np.float64 and back.m.tolist() == [0, 2]
     with pytest.raises(ValueError):
         m.rd.zeta[0] = 1.0
     with pytest.raises(AttributeError):
@@ -255,7 +256,7 @@ TAILS = [TAIL_A, TAIL_B, TAIL_C, (1.0, 2.0, 1.0, 0.3), (0.02, 2.0, -1.0, 0.4), (
 @pytest.mark.parametrize("tail", TAILS)
 def test_tail_matches_fit_module(tail):
     """Same tail as ectem_core.fit: density vs fit.evaluate, electron count vs fit.tail_norm."""
-    from ectem_core import fit
+    from ectem_core.density import fit
 
     tc, tb, tbeta, tk = tail
     tdict = {"c": tc, "b": tb, "beta": tbeta, "kappa": tk}
@@ -326,7 +327,7 @@ def test_negative_coefficients_validation():
 def test_hydrogen_n2_ensemble():
     """Exact H n = 2 ensemble density: N = 1, cusp ratio 1 for Z = 1, V and J against
     independent quadrature, U(H n=2, H n=2) -> 0 at large R."""
-    from ectem_core import fit
+    from ectem_core.density import fit
 
     rd = S.RadialDensity.from_dict({"shells": fit.hydrogen_n2_exact().shells, "tail": None})
     assert rd == HN2.rd
@@ -535,15 +536,15 @@ def test_numpy_references_match_kernels():
     a = Model([(1, 7.5, 120.0), (2, 2.1, 3.0), (3, 0.6, 0.01)]).rd
     b = Model([(1, 6.1, 60.0), (2, 1.8 + 1e-7, 2.0), (3, 0.6, 0.005)]).rd
     r = np.linspace(0.05, 25.0, 200)
-    assert np.allclose(S._density_numpy(a, r), S.density(a, r), rtol=1e-14, atol=0)
-    assert np.allclose(S._potential_numpy(a, r), S.potential(a, r), rtol=1e-13, atol=0)
-    assert np.allclose(S._coulomb_numpy(a, b, r), S.coulomb(a, b, r), rtol=1e-13, atol=0)
+    assert np.allclose(REF.density_numpy(a, r), S.density(a, r), rtol=1e-14, atol=0)
+    assert np.allclose(REF.potential_numpy(a, r), S.potential(a, r), rtol=1e-13, atol=0)
+    assert np.allclose(REF.coulomb_numpy(a, b, r), S.coulomb(a, b, r), rtol=1e-13, atol=0)
     a, b = PAIR_CASES["signed"][0].rd, PAIR_CASES["odd-dzeta=1e-6"][1].rd
-    assert np.allclose(S._density_numpy(a, r), S.density(a, r), rtol=1e-14, atol=0)
-    assert np.allclose(S._potential_numpy(a, r), S.potential(a, r), rtol=1e-13, atol=0)
-    assert np.allclose(S._coulomb_numpy(a, b, r), S.coulomb(a, b, r), rtol=1e-13, atol=0)
+    assert np.allclose(REF.density_numpy(a, r), S.density(a, r), rtol=1e-14, atol=0)
+    assert np.allclose(REF.potential_numpy(a, r), S.potential(a, r), rtol=1e-13, atol=0)
+    assert np.allclose(REF.coulomb_numpy(a, b, r), S.coulomb(a, b, r), rtol=1e-13, atol=0)
     t = Model([(1, 2.0, 1.0)], TAIL_B).rd
-    assert np.allclose(S._density_numpy(t, r), S.density(t, r), rtol=1e-14, atol=0)
+    assert np.allclose(REF.density_numpy(t, r), S.density(t, r), rtol=1e-14, atol=0)
 
 
 @pytest.mark.parametrize("name", ["tail-shells", "signed-tail", "high-odd"])

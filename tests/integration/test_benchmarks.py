@@ -7,7 +7,6 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import REPO, _cli_env, snakemake_cmd
 
 FILES = ("curves.csv", "spectroscopic.csv", "charges.csv", "consistency.csv", "weights.csv", "dipoles.csv")

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from ectem_core import qeq
 from ectem_core.elements import BOHR_ANGSTROM, HARTREE_EV
 from ectem_core.errors import InputError
+from ectem_core.potential import qeq
 
 
 def test_published_parameters_in_hartree():

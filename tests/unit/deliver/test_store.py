@@ -16,13 +16,19 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import REPO, _cli_env, ectem_cmd
 
-from conftest import _cli_env, ectem_cmd
 from ectem_core import cli
-from ectem_core.bundle import (BODY_KEYS, DIGEST_EXCLUDED_KEYS, bundle_from_results, bundle_parameters_digest,
-                               load_bundle, parameters_digest)
+from ectem_core.deliver.store import IntegrityError, list_bundles, pack_bundle, pull, resolve, store_root, verify
 from ectem_core.errors import InputError
-from ectem_core.store import IntegrityError, list_bundles, pack_bundle, pull, resolve, store_root, verify
+from ectem_core.potential.bundle import (
+    BODY_KEYS,
+    DIGEST_EXCLUDED_KEYS,
+    bundle_from_results,
+    bundle_parameters_digest,
+    load_bundle,
+    parameters_digest,
+)
 
 SPEC_VERSION = "0.1.0"   # tests/data/small.yaml has no bundle section: the schema default applies
 
@@ -461,11 +467,11 @@ def test_digest_is_blind_to_a_rerun_of_the_embedding_stage(small_workdir, small_
     same parameter digest."""
     import yaml
 
-    from ectem_core.embedding import settings_from_config
-    from ectem_core.embedding_records import default_partner_paths, embed_from_files
+    from ectem_core.embedding.records import default_partner_paths, embed_from_files
+    from ectem_core.embedding.settings import settings_from_config
 
     doc = load_bundle(small_bundle)
-    config = yaml.safe_load((Path(__file__).parent / "data" / "small.yaml").read_text())
+    config = yaml.safe_load((REPO / "tests" / "data" / "small.yaml").read_text())
     idx = next(i for i, s in enumerate(doc["states"]) if s["state_id"] == "Li+1")
     fit = small_workdir / "results" / "fits" / "Li" / "Li+1.json"
     rec = embed_from_files(fit, default_partner_paths(fit), settings_from_config(config))
@@ -476,11 +482,10 @@ def test_digest_is_blind_to_a_rerun_of_the_embedding_stage(small_workdir, small_
 
 
 def test_bundle_version_and_digits_come_from_config(small_workdir, small_bundle):
-    results = small_workdir / "results"
     cfg = {"bundle": {"version": "2.0.1", "significant_digits": 6}}
-    doc = bundle_from_results("small", results, ["H", "Li", "F"], cfg)
+    doc = bundle_from_results("small", small_workdir, ["H", "Li", "F"], cfg)
     assert doc["version"] == "2.0.1" and doc["significant_digits"] == 6
     assert doc["parameters_sha256"] == parameters_digest({k: doc[k] for k in BODY_KEYS}, 6)
     assert doc["parameters_sha256"] != load_bundle(small_bundle)["parameters_sha256"]
     with pytest.raises(InputError, match="semantic version"):
-        bundle_from_results("small", results, ["H", "Li", "F"], {"bundle": {"version": "v2"}})
+        bundle_from_results("small", small_workdir, ["H", "Li", "F"], {"bundle": {"version": "v2"}})

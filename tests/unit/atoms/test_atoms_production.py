@@ -9,10 +9,10 @@ import pytest
 
 from ectem_core import elements
 from ectem_core.atoms import AtomsSettings, derive_element, raw_record
+from ectem_core.atoms.radial import RadialGrid
+from ectem_core.atoms.states import default_states
 from ectem_core.qm.level import Level
 from ectem_core.qm.pyscf_backend import compute_state
-from ectem_core.radial import RadialGrid
-from ectem_core.states import default_states
 
 EV = elements.HARTREE_EV
 # F 2P3/2 lies 0.017 eV below the non-relativistic 2P centroid (NIST fine structure 0.050 eV / 3):

@@ -36,7 +36,7 @@ def _rel(a, b):
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("background", ["overlap", "point"])
 def test_exact_mode_reproduces_reference_model(pots, variant, background):
-    from ectem_core.fastmodel import fast_model
+    from ectem_core.potential.fastmodel import fast_model
 
     pot = pots[variant, background]
     fm = fast_model(pot)
@@ -53,7 +53,7 @@ def test_exact_mode_reproduces_reference_model(pots, variant, background):
 
 def test_unsupported_model_dispatches_to_python(pots):
     from ectem_core.errors import InputError
-    from ectem_core.fastmodel import FastModel, evaluate
+    from ectem_core.potential.fastmodel import FastModel, evaluate
 
     pot = pots["pure", "overlap"]
     system, pos, c = _random_cluster(pot, 3)
@@ -65,12 +65,12 @@ def test_unsupported_model_dispatches_to_python(pots):
         def evaluate(self, *a):
             return self.inner.evaluate(*a)
 
-    from ectem_core.model import ECTModel
+    from ectem_core.potential.model import ECTModel
 
     other = ECTModel(pot.elements, Wrapped(pot.pairs), pot.options)
     assert not FastModel(other).supported
     assert evaluate(other, system, pos, c).energy == pot.evaluate(system, pos, c).energy
-    from ectem_core.cpe import solve
+    from ectem_core.potential.cpe import solve
 
     with pytest.raises(InputError, match="slsqp"):
         solve(other, system, pos, method="fast")
@@ -84,7 +84,7 @@ def test_unsupported_model_dispatches_to_python(pots):
 def test_cutoff_mode_forces_and_weight_gradient_are_derivatives(pots, variant):
     """C¹ switches: central differences of the cut-off energy at fixed weights equal grad_r and
     grad_c (a cluster with pairs inside the switching shells: r_max = 8 bohr, width 2 bohr)."""
-    from ectem_core.fastmodel import FastModel
+    from ectem_core.potential.fastmodel import FastModel
 
     pot = pots[variant, "overlap"]
     fm = FastModel(pot, cutoff_tol=1e-6, r_max=8.0)
@@ -110,7 +110,7 @@ def test_cutoff_mode_forces_and_weight_gradient_are_derivatives(pots, variant):
 
 def test_cutoff_mode_converges_to_exact(pots):
     """Tightening the tolerance moves the cut-off energy onto the exact one."""
-    from ectem_core.fastmodel import FastModel
+    from ectem_core.potential.fastmodel import FastModel
 
     pot = pots["pure", "overlap"]
     system, pos, c = _random_cluster(pot, 4, n=12, box=14.0)
@@ -122,7 +122,7 @@ def test_cutoff_mode_converges_to_exact(pots):
 
 def test_neighbour_list_equals_brute_force():
     from ectem_core.errors import InputError
-    from ectem_core.neighbours import all_pairs, neighbour_pairs
+    from ectem_core.potential.neighbours import all_pairs, neighbour_pairs
 
     rng = np.random.default_rng(0)
     pos = rng.uniform(0, 30, (400, 3))
@@ -139,7 +139,7 @@ def test_neighbour_list_equals_brute_force():
 
 def test_projection_is_the_euclidean_projection():
     """P(y) onto {c_i in simplex_i, Σ q c = Q} against a convex QP solved independently."""
-    from ectem_core.cpe import _project_feasible
+    from ectem_core.potential.cpe_kernels import project_feasible
 
     rng = np.random.default_rng(2)
     woff = np.array([0, 4, 7, 10, 13], dtype=np.int64)
@@ -151,7 +151,7 @@ def test_projection_is_the_euclidean_projection():
     for Q in (0.0, 1.0, -2.5):
         y = rng.normal(size=13)
         out = np.empty(13)
-        nu = _project_feasible(y, woff, qv, Q, out)
+        nu = project_feasible(y, woff, qv, Q, out)
         assert np.isfinite(nu) and np.all(out >= 0)
         assert np.abs(A @ out - np.r_[np.ones(4), Q]).max() < 1e-13
         ref = optimize.minimize(lambda x: 0.5 * np.sum((x - y) ** 2), np.full(13, 0.25), jac=lambda x: x - y,
@@ -160,14 +160,14 @@ def test_projection_is_the_euclidean_projection():
                                 options={"ftol": 1e-15, "maxiter": 500})
         assert np.abs(out - ref.x).max() < 1e-6
         assert 0.5 * np.sum((out - y) ** 2) <= ref.fun + 1e-12
-    assert not np.isfinite(_project_feasible(np.zeros(13), woff, qv, 5.0, np.empty(13)))  # Q unreachable
+    assert not np.isfinite(project_feasible(np.zeros(13), woff, qv, 5.0, np.empty(13)))  # Q unreachable
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_dimer_global_minimum_matches_slsqp(pots, variant):
     """Same global minimum energy (1e-10) as the reference SLSQP solve on a grid of R, same
     weights where the minimum is a vertex, Σq = 0 and simplex rules exactly."""
-    from ectem_core.cpe import solve
+    from ectem_core.potential.cpe import solve
 
     pot = pots[variant, "overlap"]
     for pair in (("Li", "F"), ("Li", "H"), ("H", "F"), ("H", "H")):
@@ -188,7 +188,7 @@ def test_dimer_global_minimum_matches_slsqp(pots, variant):
 def test_cluster_cpe_never_above_slsqp(pots):
     """8-atom H/Li/F clusters (the force test's geometry among them): the fast solve's energy is
     the reference model's energy of its weights, and never above the SLSQP global solve."""
-    from ectem_core.cpe import solve
+    from ectem_core.potential.cpe import solve
 
     pot = pots["pure", "overlap"]
     syms = ["Li", "F", "H", "Li", "F", "H", "Li", "F"]
@@ -205,7 +205,7 @@ def test_cluster_cpe_never_above_slsqp(pots):
 
 
 def test_scan_fast_path_equals_reference_path(small_bundle):
-    from ectem_core.scan import scan
+    from ectem_core.potential.scan import scan
 
     fast = scan(small_bundle, "Li-F", 2.0, 30.0, 12)
     ref = scan(small_bundle, "Li-F", 2.0, 30.0, 12, cpe_method="slsqp")

@@ -7,15 +7,15 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import ectem_cmd
+
 from ectem_core import elements
 from ectem_core.atoms import AtomsSettings, derive_element, raw_record, run_state_to_files
+from ectem_core.atoms.radial import RadialGrid
+from ectem_core.atoms.states import default_states, make_state
 from ectem_core.errors import ConvergenceError, InputError
 from ectem_core.qm.level import Level
 from ectem_core.qm.pyscf_backend import compute_state, hydrogen_n2_density
-from ectem_core.radial import RadialGrid
-from ectem_core.states import default_states, make_state
 
 EV = elements.HARTREE_EV
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import _cli_env, ectem_cmd
 
 HARTREE_EV = 27.211386245988          # CODATA 2018
@@ -128,7 +127,7 @@ def read_setfl(path: Path) -> dict:
 @pytest.fixture(scope="module")
 def exports(small_bundle, tmp_path_factory):
     """Both backgrounds, exported in-process (the pair tables are then shared with the reference)."""
-    from ectem_core.lammps_export import export_lammps
+    from ectem_core.potential.lammps.export import export_lammps
 
     tmp = tmp_path_factory.mktemp("lammps")
     return {bg: (tmp / f"HLiF_{bg}.eam", export_lammps(small_bundle, tmp / f"HLiF_{bg}.eam", background=bg))
@@ -184,7 +183,7 @@ def test_setfl_tables_obey_physics(exports, background):
         # r·φ(0) = Z_a Z_b e²/(4πε₀): bare nuclear repulsion of the two nuclei
         assert z2r[0] == pytest.approx(Z[a] * Z[b] * COULOMB_EV_ANGSTROM, rel=1e-9)
         assert z2r[-1] == 0.0
-    for sym, F in t["F"].items():
+    for F in t["F"].values():
         assert F[0] == 0.0                             # isolated atom: no embedding energy
     notes = Path(str(path) + ".md").read_text()
     for phrase in ("neutral ground state", "no charge transfer", "no Coulomb interaction between ions",

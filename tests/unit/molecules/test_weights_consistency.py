@@ -7,14 +7,23 @@ import pytest
 from pyscf import gto, scf
 from scipy.linalg import block_diag
 
-from ectem_core import cpe
-from ectem_core.bundle import load_bundle
-from ectem_core.density_weights import (dissociation_tolerance, fit_density_weights, fit_on_grid,
-                                        load_reference, molecular_grid, state_basis)
-from ectem_core.energy_weights import (consistency_from_reference, consistency_row, fit_energy_weights,
-                                       scan_regularization)
 from ectem_core.errors import InputError
-from ectem_core.potential import load_potential
+from ectem_core.molecules.weights.density import (
+    dissociation_tolerance,
+    fit_density_weights,
+    fit_on_grid,
+    load_reference,
+    molecular_grid,
+    state_basis,
+)
+from ectem_core.molecules.weights.energy import (
+    consistency_from_reference,
+    consistency_row,
+    fit_energy_weights,
+    scan_regularization,
+)
+from ectem_core.potential import cpe, load_potential
+from ectem_core.potential.bundle import load_bundle
 
 BASIS = "aug-cc-pvdz"
 RE = {"LiH": 3.015, "LiF": 2.955}   # experimental R_e in bohr (Huber & Herzberg 1979)
@@ -142,7 +151,7 @@ def test_synthetic_density_recovers_charges(bundle, loss):
     q_true = basis.atom_charges(c_true)
     assert np.allclose(q_true, [0.4, -0.4])
     coords, gw = molecular_grid(mol, 3)
-    from ectem_core.density_weights import basis_on_grid
+    from ectem_core.molecules.weights.density import basis_on_grid
     rho = basis_on_grid(basis, mol.atom_coords(), coords) @ c_true
     res = fit_on_grid(basis, mol.atom_coords(), coords, gw, rho, loss=loss, Q=0.0)
     _constraints_hold(res)
@@ -259,7 +268,7 @@ def test_consistency_row_layout_mismatch(bundle, potential):
     mol = gto.M(atom="Li 0 0 0; F 0 0 20", unit="Bohr", basis="sto-3g", verbose=0)
     coords, gw = molecular_grid(mol, 1)
     basis = state_basis(bundle, ["Li", "F"], proton=False)
-    from ectem_core.density_weights import basis_on_grid
+    from ectem_core.molecules.weights.density import basis_on_grid
     c = np.array([1.0, 0, 0, 0, 1.0, 0, 0])
     dens = fit_on_grid(basis, mol.atom_coords(), coords, gw, basis_on_grid(basis, mol.atom_coords(), coords) @ c)
     pos = mol.atom_coords()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ectem_core.cpe import solve, vertices
-from ectem_core.model import ECTModel, ElementStates, ModelOptions
+from ectem_core.potential.cpe import solve, vertices
+from ectem_core.potential.model import ECTModel, ElementStates, ModelOptions
 
 
 class SyntheticPairs:
@@ -19,7 +19,6 @@ class SyntheticPairs:
         self.p = {}
         for ea in range(len(elements)):
             for eb in range(len(elements)):
-                na, nb = len(elements[ea].state_ids), len(elements[eb].state_ids)
                 key = (min(ea, eb), max(ea, eb))
                 if key not in self.p:
                     n1, n2 = len(elements[key[0]].state_ids), len(elements[key[1]].state_ids)

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 
-
 @pytest.fixture(scope="module")
 def bundle_path(small_bundle):
     return small_bundle
@@ -34,7 +33,7 @@ def pot(request, bundle_path):
 
 
 def test_dissociation_limit_is_neutral_atoms_exactly(pot):
-    from ectem_core.cpe import solve
+    from ectem_core.potential.cpe import solve
 
     for a, b in itertools.combinations(["H", "Li", "F"], 2):
         system = pot.system([a, b])
@@ -45,7 +44,7 @@ def test_dissociation_limit_is_neutral_atoms_exactly(pot):
 
 
 def test_lif_at_20_bohr_started_ionic_ends_neutral(pot):
-    from ectem_core.cpe import solve
+    from ectem_core.potential.cpe import solve
 
     system = pot.system(["Li", "F"])
     li, f = pot.elements[pot.index["Li"]], pot.elements[pot.index["F"]]
@@ -57,8 +56,8 @@ def test_lif_at_20_bohr_started_ionic_ends_neutral(pot):
 
 
 def test_inward_and_outward_scans_agree_and_single_atom_is_ground(pot, bundle_path):
-    from ectem_core.cpe import solve
-    from ectem_core.scan import scan
+    from ectem_core.potential.cpe import solve
+    from ectem_core.potential.scan import scan
 
     variant = pot.options.variant
     inward = scan(bundle_path, "Li-F", 2.0, 30.0, 15, variant=variant, direction="in")
@@ -72,7 +71,7 @@ def test_inward_and_outward_scans_agree_and_single_atom_is_ground(pot, bundle_pa
 
 
 def test_weights_obey_sum_rules(pot):
-    from ectem_core.cpe import solve
+    from ectem_core.potential.cpe import solve
 
     system = pot.system(["Li", "F"])
     for R in (2.5, 3.0, 6.0, 12.0):
@@ -88,8 +87,8 @@ def test_weights_obey_sum_rules(pot):
 def test_forces_match_finite_differences_on_charged_cluster(bundle_path, variant):
     """Random 8-atom H/Li/F cluster whose CPE solution has |q| > 0.1 on some atom; central
     differences of the CPE energy at ±h with the same active set (envelope theorem)."""
-    from ectem_core.cpe import solve
     from ectem_core.potential import load_potential
+    from ectem_core.potential.cpe import solve
 
     pot = load_potential(bundle_path, variant=variant)
     syms = ["Li", "F", "H", "Li", "F", "H", "Li", "F"]
@@ -166,8 +165,8 @@ def test_pure_switch_is_abrupt_and_thermal_switch_is_smooth(bundle_path):
     """model.md section 4: the pure model's LiF weights jump from Li+F- to Li0F0 near
     R_c = 1/(IP_Li - EA_F); the thermal variant (gamma = 1.5 > 1, the convexity threshold at R_c)
     makes q(R) continuous, with fractional weights at the crossing."""
-    from ectem_core.cpe import solve
     from ectem_core.potential import load_potential
+    from ectem_core.potential.cpe import solve
 
     rs = np.arange(10.0, 18.01, 0.1)
     jumps = {}
@@ -189,8 +188,8 @@ def test_nve_energy_is_conserved_with_the_ase_calculator(bundle_path):
     """Velocity Verlet on a charged Li2F2 ring (ionic active set kept throughout): the total
     energy fluctuates at O(dt^2) and does not drift. Drift per step is printed for the record."""
     from ase import Atoms, units
-    from ase.md.verlet import VelocityVerlet
     from ase.md.velocitydistribution import thermalize_momenta
+    from ase.md.verlet import VelocityVerlet
 
     from ectem_core.ase import ECTEAM
 
@@ -234,8 +233,8 @@ def test_ase_cutoff_mode_agrees_with_exact_mode(bundle_path):
 
 def test_pair_table_disk_cache_gives_identical_energies_and_survives_corruption(bundle_path, tmp_path, monkeypatch):
     from ectem_core import potential as P
-    from ectem_core.bundle import load_bundle
-    from ectem_core.model import ModelOptions
+    from ectem_core.potential.bundle import load_bundle
+    from ectem_core.potential.model import ModelOptions
 
     monkeypatch.setenv("ECTEM_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(P, "_TABLES", {})

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ectem_core.charges import METHODS, charges_from_npz, compute_charges
-from ectem_core.charges.crosscheck import hirshfeld_single_centre
-from ectem_core.charges.freeatoms import FreeAtoms, hund_spin
-from ectem_core.charges.hirshfeld import atom_distances
-from ectem_core.charges.molgrid import molecular_grid
 from ectem_core.errors import InputError
+from ectem_core.molecules.charges import METHODS, charges_from_npz, compute_charges
+from ectem_core.molecules.charges.freeatoms import FreeAtoms, hund_spin
+from ectem_core.molecules.charges.hirshfeld import atom_distances
+from ectem_core.molecules.charges.molgrid import molecular_grid
+from ectem_core.molecules.charges.single_centre import hirshfeld_single_centre
 
 pyscf = pytest.importorskip("pyscf")
 from pyscf import gto, scf  # noqa: E402

@@ -8,18 +8,18 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import REPO, ectem_cmd
 from scipy import integrate, optimize
 
-from conftest import REPO, ectem_cmd
 from ectem_core.atoms import derive_element, raw_record, settings_from_config
+from ectem_core.atoms.states import make_state
 from ectem_core.config import load_config
+from ectem_core.density.fit import eq_nnls, evaluate, fit_density, tail_norm, tail_shape
+from ectem_core.density.records import fit_atom_record, load_atom_record
 from ectem_core.errors import InputError
-from ectem_core.fit import (FitSettings, eq_nnls, evaluate, fit_density, tail_norm, tail_shape)
-from ectem_core.fit_records import fit_atom_record, load_atom_record
 from ectem_core.io import write_json, write_npz
 from ectem_core.qm.level import Level
 from ectem_core.qm.pyscf_backend import compute_state
-from ectem_core.states import make_state
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ectem_core.errors import InputError
-from ectem_core.spectroscopic import HARTREE_TO_CM1, constants, reduced_mass_me
+from ectem_core.molecules.spectroscopic import HARTREE_TO_CM1, constants, reduced_mass_me
 
 
 def morse(r, de, a, re):

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "config" / "profiles" / "slurm"
 VENV_BIN = Path(sys.executable).parent
 

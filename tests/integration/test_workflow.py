@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, snakemake_cmd
-from ectem_core.config import check_config, load_config
+
+from ectem_core.config import load_config
 from ectem_core.errors import InputError
 
 
@@ -68,5 +68,10 @@ def test_shipped_configs_are_valid():
     load_config(REPO / "tests" / "data" / "tiny.yaml")
 
 
-def test_schema_copy_in_package_matches_config_schema():
-    assert (REPO / "config" / "schema.yaml").read_text() == (REPO / "ectem_core" / "data" / "config_schema.yaml").read_text()
+def test_the_config_schema_exists_once_and_the_workflow_validates_against_it():
+    from ectem_core.config import schema_path
+
+    copies = [p for p in REPO.rglob("*schema*.yaml") if ".venv" not in p.parts and "results" not in p.parts]
+    assert copies == [Path(schema_path())], copies
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text()
+    assert "validate(config, schema_path())" in common

@@ -14,12 +14,12 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import ectem_cmd
+
+from ectem_core.atoms.states import make_state
 from ectem_core.errors import ConvergenceError, InputError
 from ectem_core.qm import psi4_backend, pyscf_backend
 from ectem_core.qm.level import Level
-from ectem_core.states import make_state
 
 pytestmark = pytest.mark.psi4
 

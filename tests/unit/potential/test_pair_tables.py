@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from ectem_core import pair_tables as pt
-from ectem_core import slater
+from ectem_core.density import slater
+from ectem_core.potential import pair_tables as pt
 
 STATES = json.loads(r'''{
   "H-1": {"state_id": "H-1", "Z": 1, "charge": -1, "n_electrons": 2, "shells": [{"n": 1, "zeta": 0.742487126684274, "c": 0.14470001839031024}, {"n": 1, "zeta": 1.2014360388602296, "c": 0.18498237810555002}], "tail": {"c": 0.0713341621080099, "b": 2.6118002913314675, "beta": -1.0, "kappa": 0.2304871266842735}},
@@ -280,7 +280,9 @@ def test_overlap_against_brute_force_2d_quadrature_at_large_R():
     out to 12 bohr where an earlier 1-D cumulative route lost 2e-4 to cancellation."""
     from scipy import integrate
 
-    from ectem_core import embedding, pair_tables, slater
+    from ectem_core.density import slater
+    from ectem_core.embedding import window as embedding
+    from ectem_core.potential import pair_tables
 
     a = slater.RadialDensity.from_dict({"shells": [{"n": 1, "zeta": 2.6, "c": 11.0}, {"n": 1, "zeta": 4.4, "c": 2.6}],
                                          "tail": {"c": 0.04, "b": 4.0, "beta": 0.59, "kappa": 0.627}})

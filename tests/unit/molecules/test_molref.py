@@ -13,9 +13,17 @@ import numpy as np
 import pytest
 
 from ectem_core.errors import InputError
-from ectem_core.molecules import DEFAULT_NAMES, default_molecules, molecule, r_grid
-from ectem_core.molref import (CSV_COLUMNS, atom_energy, atoms_reference, build_mole, crossing_distance,
-                               re_estimate, reference_point, run_molecule)
+from ectem_core.molecules.diatomics import DEFAULT_NAMES, default_molecules, molecule, r_grid
+from ectem_core.molecules.reference import (
+    CSV_COLUMNS,
+    atom_energy,
+    atoms_reference,
+    build_mole,
+    crossing_distance,
+    re_estimate,
+    reference_point,
+    run_molecule,
+)
 from ectem_core.qm.level import Level
 
 CCSDT_ADZ = Level(method="ccsd(t)", basis="aug-cc-pvdz", frozen_core=True)
