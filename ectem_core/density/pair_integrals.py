@@ -167,8 +167,9 @@ def _build_rep(rd) -> DensityRep:
 
 # ---------------------------------------------------------------------------- numba kernels
 @numba.njit(cache=True, error_model="numpy")
-def _locate(edges, x):
-    """k with edges[k] <= x < edges[k+1]; -1 when x >= edges[-1]."""
+def locate_interval(edges, x):
+    """k with edges[k] <= x < edges[k+1] by bisection (0 below edges[0]); -1 when x >= edges[-1].
+    The one knot search of the piecewise tables (also potential.pair_tables.eval_table)."""
     K = edges.size - 1
     if x >= edges[K]:
         return -1
@@ -204,7 +205,7 @@ def _leg(c, y):
 @numba.njit(cache=True, error_model="numpy")
 def _rep_val(edges, coef, x):
     """Panel series value at x >= 0 (0 beyond the last edge)."""
-    k = _locate(edges, x)
+    k = locate_interval(edges, x)
     if k < 0:
         return 0.0
     y = (2.0 * x - edges[k] - edges[k + 1]) / (edges[k + 1] - edges[k])
@@ -214,10 +215,10 @@ def _rep_val(edges, coef, x):
 @numba.njit(cache=True, error_model="numpy")
 def _rep_G(edges, ca, I, P, Q, x1, x2):
     """int_{x1}^{x2} f (0 <= x1 <= x2) from prefix or suffix sums, whichever is smaller."""
-    k1 = _locate(edges, x1)
+    k1 = locate_interval(edges, x1)
     if k1 < 0:
         return 0.0
-    k2 = _locate(edges, x2)
+    k2 = locate_interval(edges, x2)
     y1 = (2.0 * x1 - edges[k1] - edges[k1 + 1]) / (edges[k1 + 1] - edges[k1])
     A1 = _leg(ca[k1], y1)
     if k2 == k1:
@@ -292,7 +293,7 @@ def _outer_edges(R, wa, wb, r_end, cap):
 @numba.njit(cache=True, error_model="numpy")
 def _rep_suffix(edges, ca, I, Q, x):
     """int_x^inf f."""
-    k = _locate(edges, x)
+    k = locate_interval(edges, x)
     if k < 0:
         return 0.0
     y = (2.0 * x - edges[k] - edges[k + 1]) / (edges[k + 1] - edges[k])

@@ -61,6 +61,7 @@ from ..density.pair_integrals import (
     density_key,
     density_rep,
     density_scales,
+    locate_interval,
     overlap,
     overlap_derivatives,
     short_range_coulomb,
@@ -166,18 +167,7 @@ def eval_table(table_arrays, R):
             v = math.exp(p + dp * (R - knots[K]))
             return v, dp * v
         return 0.0, 0.0
-    if R <= knots[0]:
-        k = 0
-    else:
-        lo = 0
-        hi = K
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if knots[mid] <= R:
-                lo = mid
-            else:
-                hi = mid
-        k = lo
+    k = locate_interval(knots, R)
     c = coefs[k]
     t = R - knots[k]
     p = c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * (c[4] + t * c[5]))))
