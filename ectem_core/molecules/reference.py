@@ -32,7 +32,7 @@ from ..elements import atomic_number, n_core_orbitals
 from ..errors import ConvergenceError, EctemError, InputError
 from ..io import canonical_hash, provenance, read_json, write_csv, write_json, write_npz
 from ..qm.level import Level, load_basis
-from ..qm.scf import apply_attempt, converge
+from ..qm.scf import GUIDED_ATTEMPTS, apply_attempt, converge
 from .diatomics import Diatomic
 
 SCHEMA_VERSION = 1
@@ -111,9 +111,11 @@ def _scf_factory(mole, kind: str, level: Level):
 
 
 def _converge(make, dm0, what: str):
-    """The SCF ladder of qm.scf from dm0; ConvergenceError naming `what` when every rung fails."""
-    return converge(make, f"{what}: SCF", dm0=dm0, hint="raise scf.max_cycle, loosen scf.conv_tol or drop this distance "
-                                               "from the grid")[0]
+    """The SCF ladder of qm.scf from dm0 (GUIDED_ATTEMPTS: the guess picks the branch, so no
+    atomic-guess rung); ConvergenceError naming `what` when every rung fails."""
+    return converge(make, f"{what}: SCF", dm0=dm0, attempts=GUIDED_ATTEMPTS,
+                    hint="raise scf.max_cycle, loosen scf.conv_tol or drop this distance "
+                         "from the grid")[0]
 
 
 def _follow_stability(mf, make, what: str, max_steps: int = 4):

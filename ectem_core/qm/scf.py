@@ -13,6 +13,9 @@ import warnings
 from ..errors import ConvergenceError
 
 ATTEMPTS = ("diis", "damped_level_shift", "atomic_guess", "second_order")
+# For a caller whose guess selects the state (a molecule's ionic or broken-symmetry branch):
+# the superposition-of-atoms guess would throw the branch away and land on another one.
+GUIDED_ATTEMPTS = ("diis", "damped_level_shift", "second_order")
 DAMP = 0.5
 DIIS_START_CYCLE = 8
 LEVEL_SHIFT = 0.4           # hartree

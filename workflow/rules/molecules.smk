@@ -115,7 +115,7 @@ rule sensitivity_bundle:
         target=L.bundle_json(SET_NAME),
         snakefile=workflow.main_snakefile,
         python=sys.executable,
-    threads: workflow.cores
+    threads: 2  # capped at --cores locally; on SLURM the nested run asks for 2 CPUs (workflow.cores is unset there)
     log:
         L.log("sensitivity", "{basis}"),
     shell:
