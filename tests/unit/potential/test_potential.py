@@ -232,7 +232,7 @@ def test_ase_cutoff_mode_agrees_with_exact_mode(bundle_path):
 
 
 def test_pair_table_disk_cache_gives_identical_energies_and_survives_corruption(bundle_path, tmp_path, monkeypatch):
-    from ectem_core import potential as P
+    from ectem_core.potential import loader as P
     from ectem_core.potential.bundle import load_bundle
     from ectem_core.potential.model import ModelOptions
 
