@@ -12,6 +12,14 @@ from .compute import AtomsSettings
 EV = elements.HARTREE_EV
 
 
+def state_header(rec: dict) -> dict:
+    """The identity of a state that every later record (fit, embedding) repeats from the
+    record it was made from: schema version, state id, element, Z, charge, electrons, role."""
+    return {"schema_version": SCHEMA_VERSION, "state_id": rec["state_id"], "symbol": rec.get("symbol"),
+            "Z": rec["Z"], "charge": rec["charge"], "n_electrons": rec["n_electrons"],
+            "role": rec.get("role", "state"), "kind": rec.get("kind")}
+
+
 def _energy_used(rec: dict, exact_one_electron: bool, all_electron: bool = False) -> float:
     extra = rec.get("extra_energies", {})
     if exact_one_electron and "exact_hydrogenic" in extra:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import SCHEMA_VERSION, __version__, elements
+from .. import __version__, elements
 from ..atoms.compute import load_density
+from ..atoms.records import state_header
 from ..errors import InputError
 from ..io import canonical_hash, file_sha256, provenance, read_record
 from .fit import FitSettings, fit_density, fit_metrics, hydrogen_n2_exact
@@ -63,9 +64,7 @@ def fit_atom_record(rec: dict, npz_path, settings: FitSettings | None = None,
     t0 = time.perf_counter()
     settings = settings or FitSettings()
     base = {
-        "schema_version": SCHEMA_VERSION, "state_id": rec["state_id"], "symbol": rec.get("symbol"),
-        "Z": rec["Z"], "charge": rec["charge"], "n_electrons": rec["n_electrons"],
-        "role": rec.get("role", "state"), "kind": rec.get("kind"),
+        **state_header(rec),
         "delta_e_hartree": rec.get("delta_e_hartree"), "energy_hartree": rec.get("energy_used_hartree", rec["energy_hartree"]),
     }
     status = rec.get("status", "ok")

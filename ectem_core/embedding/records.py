@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .. import SCHEMA_VERSION, __version__
+from .. import __version__
+from ..atoms.records import state_header
 from ..density.slater import RadialDensity
 from ..errors import InputError
 from ..io import canonical_hash, file_sha256, provenance, read_record
@@ -63,11 +64,7 @@ def embedding_record(fit: dict, partner_records: list[dict], settings: Embedding
     """The stage-3 record of one state from its stage-2 record and the partners' records."""
     t0 = time.perf_counter()
     settings = settings or EmbeddingSettings()
-    base = {
-        "schema_version": SCHEMA_VERSION, "state_id": fit["state_id"], "symbol": fit.get("symbol"),
-        "Z": fit["Z"], "charge": fit["charge"], "n_electrons": fit["n_electrons"],
-        "role": fit.get("role", "state"), "kind": fit.get("kind"),
-    }
+    base = state_header(fit)
     if fit["status"] == "excluded":
         body = {"status": "excluded", "reason": fit.get("reason", ""), "form": None}
     else:
