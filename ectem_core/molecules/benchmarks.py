@@ -1,5 +1,5 @@
 """Dissociation and charge benchmarks of one diatomic: ECT-EAM variants, plain EAM and QEq
-against the molecule's QM reference curve (written by ectem_core.molref).
+against the molecule's QM reference curve (written by ectem_core.molecules.reference).
 
 Everything here is evaluated from the bundle (atoms only) and compared with the molecular
 references; no molecular number flows back into a bundle. Files (results/benchmarks/{mol}/,

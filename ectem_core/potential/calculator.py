@@ -5,7 +5,7 @@
 
 implemented_properties: energy, forces, charges. Every call solves chemical-potential
 equalization (warm-started from the previous weights, with the global checks of
-ectem_core.cpe). Periodic systems are refused until they are supported.
+ectem_core.potential.cpe). Periodic systems are refused until they are supported.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Validation report (ectem_core.report): built from the shared small pipeline run, rendered in
+"""Validation report (ectem_core.deliver.report): built from the shared small pipeline run, rendered in
 real headless Chromium (screenshot, image check in the live DOM), printed to PDF and read back
 with poppler (pdftoppm, pdftotext).
 

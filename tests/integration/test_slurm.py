@@ -7,7 +7,7 @@ again. The pipelines are run with ``--profile config/profiles/slurm``, i.e.
 through ``snakemake-executor-plugin-slurm`` -> sbatch -> slurmd, and job
 status via ``squeue``.
 
-    .venv/bin/pytest -m slurm tests/test_slurm.py
+    .venv/bin/pytest -m slurm tests/integration/test_slurm.py
 """
 
 from __future__ import annotations

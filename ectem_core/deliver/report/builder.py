@@ -196,7 +196,7 @@ def embedding_section(res) -> str:
 def potential_section(curves, variants, options, grid: ScanGrid) -> str:
     if not curves:
         return H.para("No heteronuclear pair scanned (the element set has a single element, or no pair was requested).")
-    body = H.para(f"Global CPE minimum at every R (ectem_core.cpe.solve; rows as ectem_core.scan.scan) for the "
+    body = H.para(f"Global CPE minimum at every R (potential.cpe.solve; rows as potential.scan.scan) for the "
                   f"variants {', '.join(variants)} (resonance η = {options['eta']:g} Ha; thermal with its default "
                   f"options), plain EAM (neutral ground states only) and QEq (Rappé–Goddard published "
                   f"parameters); background {options['background']}, bare proton "

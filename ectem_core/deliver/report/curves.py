@@ -32,7 +32,7 @@ class PairCurves:
     pair: str
     a: str
     b: str
-    models: dict = field(default_factory=dict)       # label -> rows of ectem_core.scan.scan
+    models: dict = field(default_factory=dict)       # label -> rows of ectem_core.potential.scan.scan
     diabats: dict = field(default_factory=dict)      # label (e.g. "Li⁺F⁻") -> (r, E)
     ct_label: str = ""                               # the charge-transfer configuration of smaller gap
     ct_states: tuple = ()                            # (state id on A, state id on B) of that configuration
@@ -74,7 +74,7 @@ def grid_points(grid: ScanGrid) -> np.ndarray:
 
 
 def scan_rows(model, base, a: str, b: str, rs, model_name: str) -> list[dict]:
-    """Rows in the format of ectem_core.scan.scan (same columns, same per-point global CPE) for a
+    """Rows in the format of ectem_core.potential.scan.scan (same columns, same per-point global CPE) for a
     model that shares the pair tables of `base` (the Potential loaded from the bundle): one table
     build serves every variant."""
     from ...potential.cpe import solve

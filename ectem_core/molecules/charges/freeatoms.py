@@ -2,7 +2,7 @@
 
 Each atom of the molecule is computed alone (UHF, or UHF-based UCCSD) with that atom's basis
 from the molecule, in its Aufbau/Hund ground-state spin, and its density is averaged over
-Lebedev spheres (`ectem_core.radial.sphericalize`). Radial tables are interpolated as a cubic
+Lebedev spheres (`ectem_core.atoms.radial.sphericalize`). Radial tables are interpolated as a cubic
 spline of ln rho in ln r. Units: r in bohr, rho in electrons/bohr^3.
 """
 from __future__ import annotations

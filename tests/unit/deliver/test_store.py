@@ -1,4 +1,4 @@
-"""Versioned bundles (ectem_core.store, `ectem bundle`): deterministic packing, verification,
+"""Versioned bundles (ectem_core.deliver.store, `ectem bundle`): deterministic packing, verification,
 pull from a real local HTTP server, unsafe archives, the store, and the rounded parameter
 digest. Everything runs on the shared real small bundle (conftest `small_bundle`)."""
 from __future__ import annotations

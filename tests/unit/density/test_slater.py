@@ -1,4 +1,4 @@
-"""Tests of the analytic radial-density model (ectem_core.slater).
+"""Tests of the analytic radial-density model (ectem_core.density).
 
 Reference values come from textbook closed forms (hydrogen 1s) or from brute-force
 quadrature written here independently of the module:
@@ -255,7 +255,7 @@ TAILS = [TAIL_A, TAIL_B, TAIL_C, (1.0, 2.0, 1.0, 0.3), (0.02, 2.0, -1.0, 0.4), (
 
 @pytest.mark.parametrize("tail", TAILS)
 def test_tail_matches_fit_module(tail):
-    """Same tail as ectem_core.fit: density vs fit.evaluate, electron count vs fit.tail_norm."""
+    """Same tail as ectem_core.density.fit: density vs fit.evaluate, electron count vs fit.tail_norm."""
     from ectem_core.density import fit
 
     tc, tb, tbeta, tk = tail

@@ -1,4 +1,4 @@
-"""Atomic charges (ectem_core.charges) on real PySCF densities (HF, small basis sets).
+"""Atomic charges (ectem_core.molecules.charges) on real PySCF densities (HF, small basis sets).
 
 Expected values come from sum rules, symmetry, the separated-atom limit and an independent
 quadrature, not from this code's earlier output."""

@@ -1,4 +1,4 @@
-"""Molecular QM reference curves (ectem_core.molecules, ectem_core.molref) with real PySCF.
+"""Molecular QM reference curves (ectem_core.molecules.diatomics, ectem_core.molecules.reference) with real PySCF.
 
 Expected numbers come from physics: the dissociation limit E(A)+E(B), exactness of CCSD
 for two electrons (= FCI), the ion-pair limit E(A+)+E(B-)-1/R, Hellmann-Feynman

@@ -1,4 +1,4 @@
-"""The fast path of the potential (ectem_core.fastmodel, neighbours, the numba CPE solver in cpe)
+"""The fast path of the potential (ectem_core.potential.fastmodel, neighbours, the numba CPE solver in cpe)
 against the reference Python model and SLSQP solver on the real small bundle, plus exact
 properties: finite differences, projection optimality, brute-force neighbour lists.
 No timing thresholds (benchmarks/bench_potential.py measures speed)."""

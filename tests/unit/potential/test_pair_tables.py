@@ -1,4 +1,4 @@
-"""Tabulated pair functions (ectem_core.pair_tables): overlap S, state Coulomb U, rho(R).
+"""Tabulated pair functions (ectem_core.potential.pair_tables): overlap S, state Coulomb U, rho(R).
 
 The state densities below are stage-2 fit records (shells + tail) of H, Li and F states,
 copied so the tests do not depend on a pipeline run."""

@@ -1,4 +1,4 @@
-"""Classic QEq baseline (ectem_core.qeq, Rappé & Goddard 1991)."""
+"""Classic QEq baseline (ectem_core.potential.qeq, Rappé & Goddard 1991)."""
 from __future__ import annotations
 
 import math
