@@ -15,7 +15,9 @@ _ID_RE = re.compile(r"^([A-Z][a-z]?)(0|[+-][1-9])(?:_([A-Za-z0-9]+))?$")
 _SHELL_RE = re.compile(r"^([1-9])([spd])([0-9]{1,2})$")
 
 # D2h irreps of the real s, p, d functions of an atom (PySCF's labels).
-_IRREPS = {"s": ("Ag",), "p": ("B3u", "B2u", "B1u"), "d": ("Ag", "B1g", "B2g", "B3g", "Ag")}
+# d: both Ag functions (z², x²−y²) first, so that a d-shell filled beside a 4s electron of the same
+# spin takes every valence Ag orbital and the 4s occupation is fixed too (Ni 3d8 4s2, Co 3d7 4s2).
+_IRREPS = {"s": ("Ag",), "p": ("B3u", "B2u", "B1u"), "d": ("Ag", "Ag", "B1g", "B2g", "B3g")}
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class AtomState:
             return 1 + sum(a - b for a, b in _spin_counts(self.configuration))
         if self.kind == "analytic":
             return 2
-        return elements.multiplicity(self.n_electrons)
+        return elements.multiplicity(self.n_electrons, self.Z)
 
     @property
     def spin(self) -> int:
@@ -67,7 +69,7 @@ class AtomState:
             "state_id": self.state_id, "symbol": self.symbol, "Z": self.Z,
             "charge": self.charge, "n_electrons": self.n_electrons, "label": self.label,
             "kind": self.kind, "role": self.role, "multiplicity": self.multiplicity,
-            "configuration": self.configuration or elements.ground_configuration(self.n_electrons),
+            "configuration": self.configuration or elements.ground_configuration(self.n_electrons, self.Z),
             "term": _term(self),
         }
 
@@ -79,7 +81,7 @@ def _term(state: AtomState) -> str:
         return "2S+2P (n=2 ensemble)"
     if state.kind == "excited":
         return f"{state.multiplicity}{state.label[-1] if state.label[-1] in 'SPD' else '?'}"
-    return elements.term_symbol(state.n_electrons)
+    return elements.term_symbol(state.n_electrons, state.Z)
 
 
 def charge_str(charge: int) -> str:
@@ -145,8 +147,9 @@ def make_state(symbol: str, charge: int = 0, label: str = "", excited: list[dict
     z = elements.atomic_number(symbol)
     if charge > z:
         raise InputError(f"charge {charge:+d} is impossible for {symbol} (Z={z})")
-    if z - charge > 19:
-        raise InputError(f"{symbol}{charge_str(charge)} has {z - charge} electrons; ectem supports up to 19")
+    if z - charge > elements.MAX_ELECTRONS:
+        raise InputError(f"{symbol}{charge_str(charge)} has {z - charge} electrons; ectem supports up to "
+                         f"{elements.MAX_ELECTRONS}")
     if not label:
         kind = "bare" if charge == z else "ground"
         return AtomState(symbol, charge, kind=kind, role=role)

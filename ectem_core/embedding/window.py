@@ -7,19 +7,14 @@ import math
 import numpy as np
 
 from ..density import slater
-from ..elements import BOHR_ANGSTROM
+from ..elements import BOHR_ANGSTROM, COVALENT_RADIUS_ANGSTROM
 from ..errors import EctemError, InputError
 from .settings import EmbeddingSettings
 
 _GLX, _GLW = np.polynomial.legendre.leggauss(12)
 
-# Covalent radii (Å) of Cordero et al., Dalton Trans. 2008, 2832 (C: sp3). A "typical bond
+# Covalent radii (Å) of Cordero et al. (elements.COVALENT_RADIUS_ANGSTROM). A "typical bond
 # length" of the pair A–B is r_A + r_B (overridable per pair in the config).
-COVALENT_RADIUS_ANGSTROM = {
-    "H": 0.31, "He": 0.28, "Li": 1.28, "Be": 0.96, "B": 0.84, "C": 0.76, "N": 0.71, "O": 0.66,
-    "F": 0.57, "Ne": 0.58, "Na": 1.66, "Mg": 1.41, "Al": 1.21, "Si": 1.11, "P": 1.07, "S": 1.05,
-    "Cl": 1.02, "Ar": 1.06,
-}
 
 # ------------------------------------------------------------------------------ window
 

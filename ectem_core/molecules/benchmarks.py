@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import write_csv
+from ..io import read_json, write_csv, write_json
 from .spectroscopic import constants
 
 
@@ -67,8 +67,6 @@ def evaluate_models(bundle, a: str, b: str, rs, variants=("pure",), background="
 
 def read_reference(ref_dir) -> dict:
     """reference.csv (+ reference.json) of one molecule as arrays."""
-    from ..io import read_json
-
     ref_dir = Path(ref_dir)
     path = ref_dir / "reference.csv"
     if not path.exists():
@@ -142,6 +140,35 @@ def dissociation_tables(bundle, mol: str, a: str, b: str, ref: dict, out_dir, va
     return {"spectroscopic": spec, "at_ref": at_ref, "fine": fine, "r_fine": r_fine}
 
 
+UNAVAILABLE_FILE = "unavailable.json"
+
+
+def write_unavailable_benchmark(out_dir, mol: str, reason: str) -> dict:
+    """Header-only benchmark CSVs, unavailable.json with the reason, and a dissociation.png that
+    says why: the molecule has no QM reference at the configured level."""
+    from ..plotting import pyplot
+
+    out_dir = Path(out_dir)
+    for name, cols in (("curves.csv", ["r_bohr", "energy_ref_hartree", "binding_ref_hartree"]),
+                       ("spectroscopic.csv", ["model", "re_bohr", "de_hartree", "we_cm1", "limit_hartree",
+                                              "q_A_at_re"]),
+                       ("charges.csv", ["r_bohr", "method", "q_A", "q_B"]),
+                       ("consistency.csv", ["r_bohr", "q_A_density", "q_A_cpe", "q_A_energy_fit"]),
+                       ("weights.csv", ["r_bohr", "model"]), ("dipoles.csv", ["r_bohr", "dipole_ref_au"])):
+        write_csv(out_dir / name, cols, [])
+    write_json(out_dir / UNAVAILABLE_FILE, {"molecule": mol, "status": "unavailable", "reason": reason})
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 2.4))
+    ax.axis("off")
+    import textwrap
+
+    ax.text(0.01, 0.9, f"{mol}: no QM reference at the configured level", fontsize=12, va="top", weight="bold")
+    ax.text(0.01, 0.6, "\n".join(textwrap.wrap(reason, 110)[:6]), fontsize=8, va="top")
+    fig.savefig(out_dir / "dissociation.png", dpi=90)
+    plt.close(fig)
+    return {"status": "unavailable", "reason": reason}
+
+
 def run_benchmark(bundle, mol_dir, charges_csv, out_dir, mol: str, a: str, b: str,
                   variants=("pure",), background="overlap", proton=False, lam: float = 1e-2,
                   progress=None) -> dict:
@@ -152,6 +179,10 @@ def run_benchmark(bundle, mol_dir, charges_csv, out_dir, mol: str, a: str, b: st
 
     say = progress or (lambda msg: None)
     mol_dir, out_dir = Path(mol_dir), Path(out_dir)
+    meta = read_json(mol_dir / "reference.json", "molecular reference")
+    if meta.get("status") == "unavailable":
+        say(f"{mol}: no QM reference ({meta.get('reason')}); benchmark files record why")
+        return write_unavailable_benchmark(out_dir, mol, meta.get("reason", ""))
     ref = read_reference(mol_dir)
     say(f"{mol}: dissociation curves ({', '.join(model_names(variants))})")
     diss = dissociation_tables(bundle, mol, a, b, ref, out_dir, variants, background, proton)
@@ -231,11 +262,15 @@ def reference_charges(ref_dir, out_csv, progress=None) -> list[list]:
     """Charges from every population method at the reference's density points:
     rows r_bohr, method, q_A, q_B (+ charges_diagnostics.json beside out_csv). Free atoms
     for the stockholder methods at the reference's own method (UCCSD for CC levels)."""
-    from ..io import read_json, write_json
     from .charges import charges_from_npz
 
     ref_dir = Path(ref_dir)
     meta = read_json(ref_dir / "reference.json", "molecular reference")
+    if meta.get("status") == "unavailable":
+        write_csv(out_csv, ["r_bohr", "method", "q_A", "q_B"], [])
+        write_json(Path(out_csv).with_name("charges_diagnostics.json"),
+                   {"status": "unavailable", "reason": meta.get("reason", ""), "points": []})
+        return []
     method = meta["level"]["method"]
     atom_method = "ccsd" if method.startswith("ccsd") else "hf"
     rows, diags = [], []

@@ -1,6 +1,8 @@
 """QM reference dissociation curves of diatomics, with two branches at every R.
 
-* ionic / closed-shell branch: RHF (PySCF default guess) -> CCSD(T) (RKS for DFT levels);
+* ionic / molecular branch: RHF (PySCF default guess) -> CCSD(T) (RKS for DFT levels) for a
+  singlet ground state; UHF at the molecule's ground-state spin (O2 triplet, NO doublet; the
+  spin rule of molecules.diatomics) -> UCCSD(T) otherwise;
 * fragment broken-symmetry branch: UHF started from the block-diagonal sum of the two
   free atoms' UHF densities, A spin-up and B spin-down (the atom with the larger spin is
   the spin-up one), internal stability followed -> UCCSD(T) (UKS for DFT levels).
@@ -85,7 +87,7 @@ def _atom_mole(symbol: str, level: Level, charge: int = 0, spin: int | None = No
     from ..elements import multiplicity
 
     n = atomic_number(symbol) - charge
-    spin = multiplicity(n) - 1 if spin is None else spin
+    spin = multiplicity(n, atomic_number(symbol)) - 1 if spin is None else spin
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return gto.M(atom=[[symbol, (0.0, 0.0, 0.0)]], basis={symbol: load_basis(level.basis, symbol)},
@@ -286,13 +288,14 @@ def reference_point(mol: Diatomic, R: float, level: Level) -> dict:
     t0 = time.perf_counter()
     ncore = _n_core(mol.symbols, level)
     tag = f"{mol.name} at R = {R:.4f} bohr ({level.label()})"
-    if mol.n_electrons % 2:
-        raise InputError(f"{mol.name} has an odd number of electrons: the closed-shell branch needs an even count")
+    if (mol.n_electrons - mol.spin) % 2:
+        raise InputError(f"{mol.name}: 2S = {mol.spin} does not match its {mol.n_electrons} electrons (parity)")
 
-    # ionic / closed-shell branch
-    mole_r = build_mole(mol, R, level, spin=0)
-    make_r = _scf_factory(mole_r, "r", level)
-    what_r = f"{tag}, branch ionic (RHF -> CC)"
+    # ionic / molecular branch: RHF for a singlet ground state, UHF at the ground-state spin otherwise
+    mole_r = build_mole(mol, R, level, spin=mol.spin)
+    make_r = _scf_factory(mole_r, "r" if mol.spin == 0 else "u", level)
+    what_r = (f"{tag}, branch ionic (RHF -> CC)" if mol.spin == 0
+              else f"{tag}, branch ionic (UHF at 2S = {mol.spin} -> UCC)")
     failed, scf = {}, {"ionic": float("nan"), "bs": float("nan")}
     try:
         mf_r = _converge(make_r, None, what_r)
@@ -511,7 +514,8 @@ def run_molecule(mol: Diatomic, level: Level, r_grid, density_rs=("Re", "2Re", 2
     atoms = atoms_reference(mol, level)
     t_atoms = time.perf_counter() - t0
     rows, densities = [], {}
-    for R in r:
+    t_points = time.perf_counter()
+    for i_point, R in enumerate(r, 1):
         cache = out_dir / "points" / f"R{R:.4f}.json"
         key = _point_cache_key(mol, level, float(R))
         res = None
@@ -533,6 +537,10 @@ def run_molecule(mol: Diatomic, level: Level, r_grid, density_rs=("Re", "2Re", 2
         res["binding_ref_hartree"] = res["energy_ref_hartree"] - atoms["sum"]
         rows.append(res)
         if progress:
+            elapsed = time.perf_counter() - t_points
+            eta = elapsed / i_point * (len(r) - i_point)
+            print(f"[molref] {mol.name} point {i_point}/{len(r)} (elapsed {elapsed:.0f} s, about {eta:.0f} s left)",
+                  file=sys.stderr, flush=True)
             print(f"[molref] {mol.name} R={R:8.4f} bohr  E_ref={res['energy_ref_hartree']:.8f} ({res['branch']})  "
                   f"E_ionic-E_bs={res['energy_ionic_hartree'] - res['energy_bs_hartree']:+.2e}  "
                   f"binding={res['binding_ref_hartree']:+.6f}  {res['wall_s']:.1f} s", file=sys.stderr, flush=True)
@@ -572,7 +580,10 @@ def run_molecule(mol: Diatomic, level: Level, r_grid, density_rs=("Re", "2Re", 2
         "atoms": {"energy_A_hartree": atoms["A"], "energy_B_hartree": atoms["B"],
                   "energy_sum_hartree": atoms["sum"],
                   "method": "free atoms, UHF (no symmetry) -> UCCSD(T) at the same basis/frozen core"},
-        "branches": {"ionic": "RHF (default guess) -> CCSD(T)", "t2_max_multireference": T2_MAX,
+        "status": "ok",
+        "branches": {"ionic": ("RHF (default guess) -> CCSD(T)" if mol.spin == 0 else
+                               f"UHF at 2S = {mol.spin} (default guess) -> UCCSD(T)"),
+                     "t2_max_multireference": T2_MAX,
                      "bs": "UHF from block-diagonal atomic UHF densities (B spin-flipped), "
                            "internal stability followed -> UCCSD(T)",
                      "same_solution_tol_hartree": BRANCH_TOL_HARTREE,
@@ -596,3 +607,21 @@ def run_molecule(mol: Diatomic, level: Level, r_grid, density_rs=("Re", "2Re", 2
     }
     write_json(out_dir / "reference.json", record)
     return record
+
+
+def write_unavailable(mol: Diatomic, level: Level, reason: str, out_dir) -> dict:
+    """reference.json with status 'unavailable' and the reason, and a header-only reference.csv:
+    the curve could not be made at `level` (no convergence on any branch, e.g. a multireference
+    case). Downstream rules and the report show the reason instead of numbers."""
+    out_dir = Path(out_dir)
+    write_csv(out_dir / "reference.csv", CSV_COLUMNS, [])
+    record = {"format": "ectem-molref", "schema_version": SCHEMA_VERSION, "status": "unavailable",
+              "reason": str(reason), "molecule": mol.name, "symbols": list(mol.symbols), "spec": mol.to_dict(),
+              "level": {**level.to_dict(), "label": level.label()}, "density_points": [],
+              "ectem_version": ECTEM_VERSION, "provenance": provenance()}
+    write_json(out_dir / "reference.json", record)
+    return record
+
+
+def is_unavailable(meta: dict) -> bool:
+    return meta.get("status") == "unavailable"

@@ -137,8 +137,9 @@ def _make_scf(mol, state: AtomState, level: Level, attempt: str):
         else:
             cls = {"rhf": scf.RHF, "uhf": scf.UHF, "rohf": scf.ROHF}[ref]
             mf = cls(mol)
-        if state.kind == "excited":
-            occ = irrep_occupations(state.configuration)
+        pinned = pinned_configuration(state)
+        if pinned:
+            occ = irrep_occupations(pinned)
             mf.irrep_nelec = occ if ref != "rhf" else {k: a + b for k, (a, b) in occ.items()}
     if level.is_dft:
         mf.grids.level = level.grid_level
@@ -148,13 +149,50 @@ def _make_scf(mol, state: AtomState, level: Level, attempt: str):
     return apply_attempt(mf, attempt, level.max_cycle)
 
 
+def pinned_configuration(state: AtomState) -> str | None:
+    """The configuration whose D2h irrep occupations the SCF must keep: an excited state's own,
+    and the NIST ground configuration of a 3d-block atom or ion (its 4s/3d split is otherwise
+    left to the SCF, which lands Ni in 3d9 4s1; docs/model.md section 1). None: free SCF."""
+    from ..elements import TRANSITION_METALS, ground_configuration
+
+    if state.kind == "excited":
+        return state.configuration
+    if state.kind == "ground" and state.symbol in TRANSITION_METALS:
+        return ground_configuration(state.n_electrons, state.Z)
+    return None
+
+
 def _electrons_per_l(state: AtomState) -> tuple:
     from ..elements import ground_configuration
 
     counts = [0, 0, 0, 0]
-    for tok in ground_configuration(state.n_electrons).split():
+    for tok in ground_configuration(state.n_electrons, state.Z).split():
         counts["spdf".index(tok[1])] += int(tok[2:])
     return tuple(counts)
+
+
+def l_populations(mol, dm) -> dict[str, float]:
+    """Mulliken electron counts per angular momentum (s, p, d, f) of an AO density matrix."""
+    pop = np.einsum("ij,ji->i", dm, mol.intor_symmetric("int1e_ovlp"))
+    out = {"s": 0.0, "p": 0.0, "d": 0.0, "f": 0.0}
+    for i, label in enumerate(mol.ao_labels(fmt=False)):
+        letter = next((c for c in label[2] if c in "spdfg"), "s")
+        out[letter if letter in out else "f"] += float(pop[i])
+    return {k: round(v, 6) for k, v in out.items()}
+
+
+def configuration_mismatch(state: AtomState, pops: dict[str, float], tol: float = 0.5) -> str | None:
+    """A note when the SCF's d population differs from the intended configuration's d count by
+    more than `tol` electrons (the SCF landed in another configuration, e.g. Ni 3d9 4s1 for 3d8 4s2)."""
+    from ..elements import ground_configuration
+
+    conf = state.configuration or ground_configuration(state.n_electrons, state.Z)
+    want = sum(int(t[2:]) for t in conf.split() if t[1] == "d")
+    got = pops.get("d", 0.0)
+    if abs(got - want) > tol:
+        return (f"{state.state_id}: the SCF has {got:.2f} d electrons (Mulliken), the intended configuration "
+                f"{conf.split()[-2:]} has {want}: it converged to another configuration")
+    return None
 
 
 def run_scf(state: AtomState, level: Level):
@@ -191,6 +229,10 @@ def _run_level(state: AtomState, level: Level, density_method: str | None) -> di
     except Exception:  # fractional-occupation atoms have no spin_square
         pass
     notes, extra = [], {}
+    convergence["l_populations_scf"] = l_populations(mol, dm_scf)
+    mismatch = configuration_mismatch(state, convergence["l_populations_scf"])
+    if mismatch:
+        notes.append(mismatch)
     energy = e_scf
     dm = dm_scf if density_method == "hf" or (level.is_dft and density_method) else None
     if level.correlated:

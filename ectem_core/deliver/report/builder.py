@@ -244,7 +244,14 @@ def benchmarks_section(mols, sensitivity, configured) -> str:
     missing = [m for m in configured if m not in {mb.mol for mb in mols}]
     if missing:
         body += H.para(f"configured but without benchmark CSVs: {', '.join(missing)}")
+    unavailable = [[mb.mol, mb.unavailable] for mb in mols if mb.unavailable is not None]
+    if unavailable:
+        body += "<h3>Molecules without a QM reference</h3>" + H.table(
+            ["molecule", "why the reference could not be made at the configured level"], unavailable,
+            "unavailable-molecules")
     for mb in mols:
+        if mb.unavailable is not None:
+            continue
         body += f"<h3>{H.esc(mb.mol)}</h3>"
         t = mb.tables
         if "spectroscopic" in t:

@@ -157,6 +157,10 @@ def benchmark_checks(mols, configured) -> list[dict]:
     if not spectro:
         why = "no molecules configured" if not configured and not mols else "no spectroscopic.csv"
         out.append(row("Re/De vs reference", "—", None, "", "not run", why))
+    for mb in mols:
+        if mb.unavailable is not None:
+            out.append(row("Re/De vs reference", mb.mol, None, "", "not run",
+                           f"no QM reference at the configured level: {mb.unavailable}"))
     for mb in spectro:
         rows = mb.tables["spectroscopic"]
         ref = next((r for r in rows if r["model"] == "reference"), None)

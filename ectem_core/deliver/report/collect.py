@@ -5,6 +5,7 @@ malformed file is an InputError naming it; optional files are simply absent."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,13 +120,19 @@ class MoleculeBenchmarks:
     mol: str
     directory: Path
     tables: dict = field(default_factory=dict)   # kind -> rows, for the CSVs present
+    unavailable: str | None = None               # why there is no QM reference (unavailable.json)
 
 
 def load_benchmarks(workdir, config: dict) -> tuple[list[MoleculeBenchmarks], list[dict] | None, list[str]]:
     """(molecules with at least one benchmark CSV, sensitivity rows or None, configured molecule names).
     Molecules come from config['molecules']['names'] plus any results/benchmarks/{mol}/ on disk."""
     base = L.under(workdir, L.benchmark_dir("x")).parent
-    configured = list(((config.get("molecules") or {}).get("names")) or [])
+    from ...molecules.diatomics import settings_from_config
+
+    try:
+        configured = [m.name for m in settings_from_config(config).molecules]
+    except InputError:
+        configured = list(((config.get("molecules") or {}).get("names")) or [])
     names = list(configured)
     if base.is_dir():
         names += sorted(p.name for p in base.iterdir() if p.is_dir() and p.name not in names)
@@ -133,6 +140,13 @@ def load_benchmarks(workdir, config: dict) -> tuple[list[MoleculeBenchmarks], li
     for mol in names:
         d = base / mol
         mb = MoleculeBenchmarks(mol, d)
+        if (d / "unavailable.json").exists():
+            try:
+                mb.unavailable = str(json.loads((d / "unavailable.json").read_text()).get("reason", ""))
+            except (OSError, ValueError):
+                mb.unavailable = "unavailable.json is unreadable"
+            mols.append(mb)
+            continue
         for kind, cols in BENCHMARK_COLUMNS.items():
             f = d / f"{kind}.csv"
             if f.exists():

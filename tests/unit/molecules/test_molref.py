@@ -49,10 +49,11 @@ def test_molecule_specs_and_default_lists():
     assert molecule("N2").spins == (3, 3) and molecule("CO").spins == (2, 2)
     # Huber & Herzberg r_e(H2) = 0.74144 A = 1.4011 bohr
     assert molecule("H2").re_guess_bohr == pytest.approx(1.4011, abs=1e-3)
-    assert [m.name for m in default_molecules(["H", "Li", "F"])] == list(DEFAULT_NAMES)
-    assert [m.name for m in default_molecules(["H", "F"])] == ["H2", "HF"]
-    assert [m.name for m in default_molecules(["H", "Li", "F"], production=True)] == list(DEFAULT_NAMES) + ["F2"]
-    assert [m.name for m in default_molecules(["Na", "Cl", "Li"], production=True)] == ["NaCl", "LiCl"]
+    # every pair of the element set: homonuclear first, then heteronuclear, in the set's order
+    assert [m.name for m in default_molecules(["H", "Li", "F"])] == ["H2", "Li2", "F2", "LiH", "HF", "LiF"]
+    assert set(DEFAULT_NAMES) <= {m.name for m in default_molecules(["H", "Li", "F"])}
+    assert [m.name for m in default_molecules(["H", "F"])] == ["H2", "F2", "HF"]
+    assert [m.name for m in default_molecules(["Na", "Cl", "Li"])] == ["Na2", "Cl2", "Li2", "NaCl", "NaLi", "LiCl"]
     assert [m.name for m in default_molecules(["H", "Li", "F"], names=["LiF"])] == ["LiF"]
 
 
@@ -63,7 +64,7 @@ def test_molecule_specs_and_default_lists():
     (["Li"], ["Li", "F"], "not a diatomic formula"),
     (["Xe2"], ["Li", "F"], "unknown element"),
     (["NaCl"], ["H", "Li", "F"], "not in the element set"),
-    (["LiO"], ["Li", "O"], "not in ectem's list"),
+    (["LiF", "LiF"], ["Li", "F"], "twice"),
     ("LiF", ["Li", "F"], "must be a list"),
 ])
 def test_bad_molecule_names(names, elements, match):
