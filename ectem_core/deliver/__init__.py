@@ -1,2 +1,2 @@
 """Stage 6 — deliverables: the validation report (`report/`) and versioned bundles with the
-local store (`store`)."""
+local store (`store`) and the static bundle index (`index`)."""

@@ -1,6 +1,7 @@
 """Versioned parameter bundles: deterministic .tar.gz packing with a sha256 manifest,
-verification, safe pull (local path, file:// or http(s):// URL, optional sha256 pin) into a
-local store STORE/{name}/{version}/, listing, and `name@version` resolution.
+verification, safe pull (local path, file:// or http(s):// URL, optional sha256 pin, or
+NAME[@VERSION] through a bundle index, see `index`) into a local store STORE/{name}/{version}/,
+listing, and `name@version` resolution.
 
 No physics here and no units: bytes, digests and paths. Layout and checks: docs/bundles.md.
 """
@@ -39,12 +40,14 @@ from ..potential.bundle import (
 )
 
 __all__ = ["pack_bundle", "verify", "pull", "list_bundles", "resolve", "store_root", "parameters_digest",
+           "read_archive", "download", "source_path", "version_key", "is_index_reference",
            "VerifyReport", "PullResult", "IntegrityError"]
 
 MANIFEST_FORMAT = "ectem-bundle-manifest"
 MANIFEST_VERSION = 1
 RESERVED = ("bundle.json", "manifest.json", "README.md")
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(@[^@/\\#]*)?$")   # NAME or NAME@VERSION (index)
 HTTP_TIMEOUT_S = 30.0
 MAX_ARCHIVE_BYTES = 1 << 30        # compressed download limit
 MAX_UNPACKED_BYTES = 2 << 30       # sum of member sizes (gzip bomb guard)
@@ -251,7 +254,7 @@ def _safe_members(tf: tarfile.TarFile, where: str) -> tuple[str, list[tarfile.Ta
     return top, files
 
 
-def _read_archive(path: Path) -> tuple[str, dict[str, bytes]]:
+def read_archive(path: Path) -> tuple[str, dict[str, bytes]]:
     """(top dir, {relative name: bytes}) of a bundle .tar.gz, after the safety checks."""
     try:
         with tarfile.open(path, mode="r:gz") as tf:
@@ -391,7 +394,7 @@ def verify(path) -> VerifyReport:
     if p.is_dir():
         d = _bundle_dir(p)
         return _verify_files(_read_dir(d), str(p))
-    top, files = _read_archive(p)
+    top, files = read_archive(p)
     return _verify_files(files, str(p), top)
 
 
@@ -405,6 +408,7 @@ class PullResult:
     installed: bool            # False: the identical bundle was already in the store
     archive_sha256: str | None
     parameters_sha256: str
+    url: str | None = None     # the archive URL an index reference resolved to (None: SOURCE itself)
 
 
 def _split_pin(source: str) -> tuple[str, str | None]:
@@ -417,15 +421,16 @@ def _split_pin(source: str) -> tuple[str, str | None]:
     return base, m.group(1).lower()
 
 
-def _download(url: str, dest: Path) -> None:
-    """HTTP(S) GET into dest; InputError on HTTP errors, timeouts and truncated bodies."""
+def download(url: str, dest: Path, max_bytes: int = MAX_ARCHIVE_BYTES) -> None:
+    """HTTP(S) GET into dest (at most max_bytes bytes, HTTP_TIMEOUT_S per read); InputError on
+    HTTP errors, timeouts, oversized and truncated bodies."""
     req = urllib.request.Request(url, headers={"User-Agent": "ectem-bundle-pull"})
     try:
         with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT_S) as resp, open(dest, "wb") as fh:
             length = resp.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() else None
-            if expected is not None and expected > MAX_ARCHIVE_BYTES:
-                raise InputError(f"{url}: {expected} bytes exceeds the limit of {MAX_ARCHIVE_BYTES} bytes")
+            if expected is not None and expected > max_bytes:
+                raise InputError(f"{url}: {expected} bytes exceeds the limit of {max_bytes} bytes")
             got = 0
             while True:
                 try:
@@ -437,8 +442,8 @@ def _download(url: str, dest: Path) -> None:
                 if not block:
                     break
                 got += len(block)
-                if got > MAX_ARCHIVE_BYTES:
-                    raise InputError(f"{url}: more than {MAX_ARCHIVE_BYTES} bytes; download aborted")
+                if got > max_bytes:
+                    raise InputError(f"{url}: more than {max_bytes} bytes; download aborted")
                 fh.write(block)
             if expected is not None and got != expected:
                 raise InputError(f"truncated download from {url}: got {got} of {expected} bytes; nothing installed")
@@ -452,22 +457,29 @@ def _download(url: str, dest: Path) -> None:
         raise InputError(f"download of {url} failed: {type(exc).__name__} {exc}") from None
 
 
-def _fetch(source: str, tmp: Path) -> Path:
-    """A local archive copy inside tmp (or the bundle directory named by the source); InputError if unusable."""
+def source_path(source: str) -> Path | None:
+    """The local path a path or file:// source names; None for an http(s):// URL; InputError for
+    other schemes and file:// URLs naming another host."""
     parsed = urllib.parse.urlparse(source)
     if parsed.scheme in ("http", "https"):
-        dest = tmp / "download.tar.gz"
-        _download(source, dest)
-        return dest
+        return None
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
             raise InputError(f"{source}: file:// URLs must name a local path (file:///path)")
-        local = Path(urllib.request.url2pathname(parsed.path))
-    elif parsed.scheme and len(parsed.scheme) > 1:
+        return Path(urllib.request.url2pathname(parsed.path))
+    if parsed.scheme and len(parsed.scheme) > 1:
         raise InputError(f"source {source!r}: unsupported scheme {parsed.scheme!r} (use a path, file://, http:// "
                          "or https://)")
-    else:
-        local = Path(source).expanduser()
+    return Path(source).expanduser()
+
+
+def _fetch(source: str, tmp: Path) -> Path:
+    """A local archive copy inside tmp (or the bundle directory named by the source); InputError if unusable."""
+    local = source_path(source)
+    if local is None:
+        dest = tmp / "download.tar.gz"
+        download(source, dest)
+        return dest
     if not local.exists():
         raise InputError(f"bundle source {local} does not exist")
     if local.is_dir():
@@ -492,13 +504,46 @@ def _write_tree(root: Path, files: dict[str, bytes]) -> None:
         os.chmod(target, 0o644)
 
 
-def pull(source: str, dest=None) -> PullResult:
+def is_index_reference(source: str) -> bool:
+    """True when SOURCE is NAME or NAME@VERSION (optionally #sha256= pinned) and not an existing
+    local path: `pull` then resolves it through a bundle index."""
+    base = str(source).split("#", 1)[0]
+    return bool(REFERENCE_RE.match(base)) and not Path(base).expanduser().exists()
+
+
+def _through_index(base: str, pin: str | None, index) -> tuple:
+    """(archive URL, sha256 the index states, index entry, what the sha256 is called in errors)."""
+    # index builds on this module, so it is imported here
+    from .index import index_location, load_index, locate
+
+    where = index_location(index)
+    if where is None:
+        raise InputError(f"bundle source {base} does not exist; to pull NAME@VERSION by name give "
+                         "--index URL_OR_PATH or set ECTEM_INDEX")
+    try:
+        entry = locate(load_index(where), base)
+    except InputError as exc:
+        if "@" in base:
+            raise
+        raise InputError(f"bundle source {base} is not a local path, and {exc}") from None
+    if pin and pin != entry.archive_sha256:
+        raise IntegrityError(f"{base}: the pin {pin} differs from the archive sha256 {entry.archive_sha256} "
+                             f"that index {entry.index} states; not installed")
+    return entry.url, entry.archive_sha256, entry, f"the sha256 {entry.archive_sha256} that index {entry.index} states"
+
+
+def pull(source: str, dest=None, index=None) -> PullResult:
     """Fetch, check and install a packed bundle as STORE/{name}/{version}/ (atomic rename of a
     complete directory). SOURCE: local .tar.gz or bundle directory, file:// or http(s):// URL,
-    optionally `#sha256=<hex>` pinning the archive's sha256. Any failure raises (InputError or
-    IntegrityError) with the store unchanged; an identical installed bundle is a no-op."""
+    optionally `#sha256=<hex>` pinning the archive's sha256; or NAME@VERSION / NAME (latest),
+    looked up in the bundle index `index` (path or URL; default $ECTEM_INDEX) whose archive
+    sha256, name, version and parameter digest the download must match. Any failure raises
+    (InputError or IntegrityError) with the store unchanged; an identical installed bundle is a no-op."""
     base, pin = _split_pin(str(source))
     root = store_root(dest)
+    entry, pin_label = None, f"the pin {pin}"
+    if is_index_reference(base):
+        base, pin, entry, pin_label = _through_index(base, pin, index)
     with tempfile.TemporaryDirectory(prefix="ectem-pull-") as tmpdir:
         local = _fetch(base, Path(tmpdir))
         archive_sha = None
@@ -514,18 +559,25 @@ def pull(source: str, dest=None) -> PullResult:
                     h.update(block)
             archive_sha = h.hexdigest()
             if pin and archive_sha != pin:
-                raise IntegrityError(f"{base}: archive sha256 {archive_sha} does not match the pin {pin}; "
+                raise IntegrityError(f"{base}: archive sha256 {archive_sha} does not match {pin_label}; "
                                      "not installed")
-            top, files = _read_archive(local)
+            top, files = read_archive(local)
         rep = _verify_files(files, base, top)
         if not rep.ok:
             raise IntegrityError(f"{base} fails verification, not installed: " + "; ".join(rep.problems))
+        if entry is not None:
+            for key, have in (("name", rep.name), ("version", rep.version), ("parameters_sha256", rep.parameters_sha256)):
+                if getattr(entry, key) is not None and getattr(entry, key) != have:
+                    raise IntegrityError(f"{base}: the archive's {key} {have!r} differs from the {getattr(entry, key)!r} "
+                                         f"that index {entry.index} states for {entry.name}@{entry.version}; "
+                                         "not installed")
         name, version = _check_name(rep.name), check_version(rep.version)
         target = root / name / version
         new = {rel: _sha256_bytes(data) for rel, data in files.items()}
         if target.exists():
             if _installed_files(target) == new:
-                return PullResult(name, version, target, False, archive_sha, rep.parameters_sha256)
+                return PullResult(name, version, target, False, archive_sha, rep.parameters_sha256,
+                                  base if entry else None)
             raise InputError(f"{name}@{version} is already installed at {target} with different content: "
                              "remove that directory or pack the new bundle with another version")
         created = [p for p in (root, root / name) if not p.exists()]
@@ -545,12 +597,13 @@ def pull(source: str, dest=None) -> PullResult:
             if isinstance(exc, OSError):
                 raise InputError(f"cannot install {name}@{version} into {target}: {exc}") from None
             raise
-    return PullResult(name, version, target, True, archive_sha, rep.parameters_sha256)
+    return PullResult(name, version, target, True, archive_sha, rep.parameters_sha256, base if entry else None)
 
 
 # ------------------------------------------------------------------------------ list / resolve
 
-def _version_key(v: str):
+def version_key(v: str):
+    """Sort key of a version: X.Y.Z numerically, anything else after, as text."""
     try:
         return (0, tuple(int(x) for x in v.split(".")))
     except ValueError:
@@ -566,7 +619,7 @@ def list_bundles(store=None) -> list[dict]:
         return out
     for ndir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for vdir in sorted((p for p in ndir.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                           key=lambda p: _version_key(p.name)):
+                           key=lambda p: version_key(p.name)):
             try:
                 man = json.loads((vdir / "manifest.json").read_text())
                 digest = man.get("parameters_sha256") if isinstance(man, dict) else None
