@@ -81,9 +81,10 @@ def check_config(config: dict, source: str = "config") -> None:
             for el in config["elements"]:
                 try:
                     load_basis(lv["basis"], el)
-                except InputError:
+                except InputError as exc:
+                    hint = str(exc)[str(exc).find("(PySCF"):str(exc).find(")") + 1] if "(PySCF" in str(exc) else ""
                     raise InputError(f"{source}: levels.{which}.basis = {lv['basis']!r} is not defined for element "
-                                     f"{el}; pick a basis set that covers every element") from None
+                                     f"{el}; pick a basis set that covers every element {hint}".rstrip()) from None
     try:
         settings = settings_from_config(config)
         for el in config["elements"]:

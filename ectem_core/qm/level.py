@@ -133,8 +133,12 @@ def load_basis(basis: str, symbol: str):
     except Exception:
         data = None
     if not data:
+        hint = ""
+        if symbol in ("K", "Ca") and "cc-p" in base:
+            hint = (f" (PySCF has no non-relativistic Dunning basis for {symbol}; the Karlsruhe sets cover it: "
+                    "def2-svpd for aug-cc-pvdz, def2-tzvppd for aug-cc-pvtz)")
         raise InputError(
-            f"unknown basis {basis!r} for {symbol}: use a PySCF basis name such as aug-cc-pvtz, "
-            "aug-cc-pcvqz, 'unc-<name>' or 'et:26s20p6d'"
+            f"unknown basis {basis!r} for {symbol}{hint}: use a PySCF basis name such as aug-cc-pvtz, "
+            "aug-cc-pcvqz, def2-tzvppd, 'unc-<name>' or 'et:26s20p6d'"
         )
     return gto.uncontract(data) if uncontract else data
