@@ -1,28 +1,33 @@
-"""Validation report (ectem_core.deliver.report): built from the shared small pipeline run, rendered in
-real headless Chromium (screenshot, image check in the live DOM), printed to PDF and read back
-with poppler (pdftoppm, pdftotext).
+"""Validation report (ectem_core.deliver.report): built from the shared small pipeline run with the
+default PDF renderer (the typst wheel: no browser), its PDF read back with pypdf and compared
+with the HTML; the same HTML also rendered in real headless Chromium (screenshot, image check in
+the live DOM), printed to PDF by it and read back with poppler (pdftoppm, pdftotext).
 
-Chromium and poppler-utils come from Debian; they are installed with apt-get when missing and the
-tests are skipped (with the reason) only if that is impossible. The stage-5 benchmark CSVs are
-written here from real computations (PySCF RHF/6-31G LiH and ECT-EAM scans of the small bundle)
-in the format the benchmark stage writes.
+Chromium and poppler-utils come from Debian; they are installed with apt-get when missing and
+only the tests that need them are skipped (with the reason) if that is impossible. The stage-5
+benchmark CSVs are written here from real computations (PySCF RHF/6-31G LiH and ECT-EAM scans of
+the small bundle) in the format the benchmark stage writes.
 """
 from __future__ import annotations
 
+import base64
 import math
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
+import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO  # noqa: E402
+from conftest import REPO, VENV_BIN, ectem_cmd  # noqa: E402
 
+from ectem_core.deliver.report.builder import SECTIONS
 from ectem_core.elements import HARTREE_EV, experimental_ea_ev, experimental_ip_ev
 from ectem_core.errors import InputError
 from ectem_core.io import read_json
@@ -215,9 +220,11 @@ def tools():
 
 
 @pytest.fixture(scope="module")
-def built(small_workdir, tmp_path_factory, tools):
-    """The report of a copy of the shared run (plus LiH benchmark CSVs), Li-F scanned on a coarse grid."""
+def report_run(small_workdir, tmp_path_factory):
+    """The report of a copy of the shared run (plus LiH benchmark CSVs), Li-F scanned on a coarse
+    grid, HTML and PDF written as the pipeline's report rule writes them (default renderer: typst)."""
     from ectem_core.deliver.report import ScanGrid, build_report
+    from ectem_core.deliver.report.pdf import render_pdf
 
     work = tmp_path_factory.mktemp("report")
     shutil.copytree(small_workdir / "results", work / "results")
@@ -230,14 +237,30 @@ def built(small_workdir, tmp_path_factory, tools):
     config = yaml.safe_load(SMALL_CONFIG.read_text())
     html, pdf = work / "results" / "report" / "small.html", work / "results" / "report" / "small.pdf"
     build_report(work, config, html, pdf, grid=ScanGrid(n_inner=9, n_outer=8), pairs=["Li-F"])
+    again = work / "typst-again.pdf"
+    t0 = time.perf_counter()
+    assert render_pdf(html, again, "typst") == "typst"
+    render_s = time.perf_counter() - t0
     text = html.read_text()
     return {"work": work, "html": html, "pdf": pdf, "text": text, "tables": tables_of(text), "bench": bench,
-            "bundle": read_json(work / "results" / "bundle" / "small.json")}
+            "bundle": read_json(work / "results" / "bundle" / "small.json"), "config": config,
+            "typst_again": again, "typst_s": render_s}
+
+
+@pytest.fixture(scope="module")
+def built(report_run, tools):
+    """report_run, with `pdf` the same HTML printed by headless Chromium (the optional renderer)."""
+    from ectem_core.deliver.report.pdf import render_pdf
+
+    pdf = report_run["work"] / "results" / "report" / "small-chromium.pdf"
+    assert render_pdf(report_run["html"], pdf, "chromium") == "chromium"
+    return {**report_run, "pdf": pdf, "typst_pdf": report_run["pdf"]}
 
 
 # ------------------------------------------------------------------------------ tests
 
-def test_files_are_written_and_self_contained(built):
+def test_files_are_written_and_self_contained(report_run):
+    built = report_run
     text = built["text"]
     assert built["pdf"].read_bytes()[:5] == b"%PDF-"
     assert not list(built["html"].parent.glob(".*tmp*")), "temporary files left behind"
@@ -290,7 +313,8 @@ def test_no_broken_images_in_chromium(built, tmp_path):
     assert (n2, bad2) == (n, 1)
 
 
-def test_tables_hold_the_source_numbers(built):
+def test_tables_hold_the_source_numbers(report_run):
+    built = report_run
     t = built["tables"].tables
     res = built["work"] / "results"
     li0 = read_json(res / "atoms" / "Li" / "Li0.json")
@@ -325,7 +349,8 @@ def _verdict(t, check, item):
     return row_of(t["verdict-table"], check=check, item=item)
 
 
-def test_verdict_follows_physics_and_published_values(built):
+def test_verdict_follows_physics_and_published_values(report_run):
+    built = report_run
     t = built["tables"].tables
     res = built["work"] / "results"
     # IP/EA against NIST ASD / Rienstra-Kiracofe 2002, graded with the stated thresholds
@@ -379,6 +404,153 @@ def test_pdf_pages_and_text(built, tmp_path):
     assert value in text
 
 
+# ------------------------------------------------------------------------------ the PDF without a browser
+
+def _norm(text: str) -> str:
+    """NFC, no whitespace at all: the PDF wraps lines and table cells where the HTML does not
+    (the typst PDF is set without hyphenation, so wrapping adds nothing else)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFC", text))
+
+
+def pdf_text(pdf) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+
+
+def html_content(text: str) -> list[tuple[str, str]]:
+    """What the page shows, in its order, as (kind, text): title, subtitle, section titles, h3s,
+    notes, figure captions, every table's header cells and the verdict rows' check, item and status
+    (read with regular expressions and the tables parser above, not with the code under test)."""
+    import html as _html
+
+    def clean(s):
+        return re.sub(r"\s+", " ", _html.unescape(re.sub(r"<[^>]+>", "", s))).strip()
+
+    out = []
+    for m in re.finditer(r"<(h1|h2|h3|figcaption|p|table)\b([^>]*)>(.*?)</\1>", text, re.S):
+        tag, attrs, inner = m.groups()
+        if tag != "table":
+            out.append((tag, clean(inner)))
+            continue
+        t = tables_of(m.group(0)).tables
+        (rows,) = t.values()
+        out += [("th", h) for h in rows[0]]
+        if 'id="verdict-table"' in attrs:
+            for row in rows[1:]:
+                d = dict(zip(rows[0], row))
+                out += [("verdict", d["check"]), ("verdict", d["item"]), ("verdict", d["status"])]
+    return out
+
+
+def missing_from_pdf(html_text: str, pdf) -> list[tuple[str, str]]:
+    """The items of html_content that the PDF's text does not show in the same order."""
+    text = _norm(pdf_text(pdf))
+    pos, missing = 0, []
+    for kind, item in html_content(html_text):
+        k = text.find(_norm(item), pos)
+        if k < 0:
+            missing.append((kind, item))
+        else:
+            pos = k + len(_norm(item))
+    return missing
+
+
+def test_typst_pdf_shows_the_content_of_the_html(report_run, tmp_path):
+    """The PDF of the main job (default renderer: typst, no browser) read back with pypdf."""
+    from pypdf import PdfReader
+
+    text, pdf = report_run["text"], report_run["pdf"]
+    content = html_content(text)
+    kinds = {k for k, _ in content}
+    assert {"h1", "h2", "h3", "figcaption", "p", "th", "verdict"} <= kinds
+    assert [x for k, x in content if k == "h2"] == [t for _, t in SECTIONS]
+    assert len([k for k, _ in content if k == "verdict"]) == 3 * (len(report_run["tables"].tables["verdict-table"]) - 1)
+    assert missing_from_pdf(text, pdf) == []
+    # every table cell too (numbers as the HTML formats them)
+    flat = _norm(pdf_text(pdf))
+    cells = [c for rows in report_run["tables"].tables.values() for row in rows[1:] for c in row]
+    assert len(cells) > 500 and [c for c in cells if _norm(c) not in flat] == []
+    reader = PdfReader(pdf)
+    assert reader.metadata.title == re.search(r"<title>(.*?)</title>", text).group(1)
+    assert len(reader.pages) >= 5
+    for page in reader.pages:                     # A4 landscape
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)
+    # every figure, at the pixel size of its PNG in the HTML
+    def png_size(src):
+        raw = base64.b64decode(src.split(",", 1)[1])
+        return int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
+
+    embedded = {}          # each image object once (typst < 0.14 lists all images in every page's resources)
+    for page in reader.pages:
+        for ref in page["/Resources"].get("/XObject", {}).values():
+            if ref.get_object().get("/Subtype") == "/Image":
+                embedded[ref.idnum] = (int(ref.get_object()["/Width"]), int(ref.get_object()["/Height"]))
+    assert sorted(embedded.values()) == sorted(png_size(src) for src in report_run["tables"].imgs)
+    assert len(embedded) == len(report_run["tables"].imgs) == 9
+    # the same HTML renders to the same text again (deterministic, no clock or machine in it)
+    assert pdf_text(report_run["typst_again"]) == pdf_text(pdf)
+    print(f"typst render of the small report: {report_run['typst_s']:.2f} s, {len(reader.pages)} pages")
+    # the check can fail: a PDF of the page without its sensitivity table misses that table's header
+    from ectem_core.deliver.report.pdf import render_pdf
+
+    cut = re.sub(r'<h3>Sensitivity</h3><table id="sensitivity-table">.*?</table>', "", text, flags=re.S)
+    assert cut != text
+    (tmp_path / "cut.html").write_text(cut, encoding="utf-8")
+    render_pdf(tmp_path / "cut.html", tmp_path / "cut.pdf", "typst")
+    missing = missing_from_pdf(text, tmp_path / "cut.pdf")
+    assert ("h3", "Sensitivity") in missing and ("th", "option") in missing
+
+
+def _without_chromium_env() -> dict:
+    from ectem_core.deliver.report.pdf import CANDIDATES
+
+    env = {k: v for k, v in os.environ.items() if k != "ECTEM_CHROMIUM"}
+    env["PATH"] = str(VENV_BIN)                  # the venv's bin only: no browser, no system tools
+    assert all(shutil.which(c, path=env["PATH"]) is None for c in CANDIDATES), "Chromium in the venv?"
+    return env
+
+
+def test_cli_report_without_chromium_writes_html_and_pdf(report_run, tmp_path):
+    out = tmp_path / "out"
+    run = subprocess.run(ectem_cmd() + ["report", "--workdir", str(report_run["work"]), "--configfile",
+                                        str(SMALL_CONFIG), "--pairs", "Li-F", "--html", str(out / "r.html"),
+                                        "--pdf", str(out / "r.pdf")],
+                         capture_output=True, text=True, timeout=600, env=_without_chromium_env(), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == [str(out / "r.html"), str(out / "r.pdf")]
+    html = (out / "r.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and (out / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    assert missing_from_pdf(html, out / "r.pdf") == []
+    assert sorted(p.name for p in out.iterdir()) == ["r.html", "r.pdf"]
+
+
+def test_cli_report_chromium_requested_but_missing_is_one_error_and_no_files(report_run, tmp_path):
+    out = tmp_path / "out"
+    args = ["report", "--workdir", str(report_run["work"]), "--configfile", str(SMALL_CONFIG), "--pairs", "Li-F",
+            "--html", str(out / "r.html"), "--pdf", str(out / "r.pdf")]
+    env = _without_chromium_env()
+    runs = {"ECTEM_CHROMIUM": subprocess.run(ectem_cmd() + args + ["--pdf-renderer", "chromium"], capture_output=True,
+                                             text=True, timeout=300, cwd=tmp_path,
+                                             env=dict(env, ECTEM_CHROMIUM=str(tmp_path / "no-such-chromium")))}
+    # the config's report.pdf_renderer, with no Chromium on PATH
+    cfg = yaml.safe_load(SMALL_CONFIG.read_text())
+    cfg["report"] = {"pdf_renderer": "chromium"}
+    (tmp_path / "chromium.yaml").write_text(yaml.safe_dump(cfg))
+    args[4] = str(tmp_path / "chromium.yaml")
+    runs["not installed"] = subprocess.run(ectem_cmd() + args, capture_output=True, text=True, timeout=300,
+                                           cwd=tmp_path, env=env)
+    for words, run in runs.items():
+        assert run.returncode == 2 and run.stdout == "", (words, run.stderr)
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0] and "chromium" in lines[0].lower(), lines
+        assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
+    # a renderer that does not exist is a usage error of the command line
+    bad = subprocess.run(ectem_cmd() + args + ["--pdf-renderer", "weasyprint"], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path, env=env)
+    assert bad.returncode == 2 and "invalid choice: 'weasyprint'" in bad.stderr
+
+
 def test_benchmarks_section_says_not_run_without_data(tmp_path):
     from ectem_core.deliver.report.builder import NOT_RUN, benchmarks_section
     from ectem_core.deliver.report.checks import benchmark_checks
@@ -400,7 +572,7 @@ def test_benchmarks_section_says_not_run_without_data(tmp_path):
     assert {r["status"] for r in benchmark_checks(mols, configured)} == {"not run"}
 
 
-def test_bad_inputs_give_one_clear_error_and_no_output(small_workdir, tmp_path, monkeypatch, tools):
+def test_bad_inputs_give_one_clear_error_and_no_output(small_workdir, tmp_path, monkeypatch):
     from ectem_core.deliver.report import build_report
 
     config = yaml.safe_load(SMALL_CONFIG.read_text())
@@ -421,15 +593,35 @@ def test_bad_inputs_give_one_clear_error_and_no_output(small_workdir, tmp_path, 
     with pytest.raises(InputError, match=r"line 2: column 're_bohr' = 'short' is not a number"):
         build_report(work, config, out / "r.html", out / "r.pdf", pairs=[])
     shutil.rmtree(bad.parent.parent)
-    # no Chromium: neither file is left behind (the HTML is renamed only after the PDF exists)
+    # Chromium requested but missing: neither file is left behind (checked before the report is computed)
     monkeypatch.setenv("ECTEM_CHROMIUM", str(tmp_path / "no-such-chromium"))
     with pytest.raises(InputError, match=r"ECTEM_CHROMIUM"):
-        build_report(work, config, out / "r.html", out / "r.pdf", pairs=[])
+        build_report(work, config, out / "r.html", out / "r.pdf", pairs=[], pdf_renderer="chromium")
     assert not out.exists() or not any(out.iterdir())
-    # HTML only works without Chromium
+    with pytest.raises(InputError, match=r"PDF renderer 'latex' is not one of typst, chromium"):
+        build_report(work, config, out / "r.html", out / "r.pdf", pairs=[], pdf_renderer="latex")
+    # HTML only, and HTML + PDF by the default renderer (typst), work without Chromium
     build_report(work, config, out / "r.html", None, pairs=[])
     assert (out / "r.html").read_text().startswith("<!DOCTYPE html>") and not (out / "r.pdf").exists()
+    build_report(work, config, out / "r.html", out / "r.pdf", pairs=[])
+    assert (out / "r.pdf").read_bytes()[:5] == b"%PDF-"
     assert not list(out.glob(".*"))
+    # a typst compile error is one InputError with typst's message; the files of the last good run stay
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    from ectem_core.deliver.report import typst_pdf
+
+    real = typst_pdf.html_to_typst
+
+    def broken(text):
+        source, files = real(text)
+        return source + '\n#image("missing.png")\n', files
+
+    monkeypatch.setattr(typst_pdf, "html_to_typst", broken)
+    words = r"typst could not render the PDF report .*/out/r\.pdf: file not found .*missing\.png"
+    with pytest.raises(InputError, match=words) as exc:
+        build_report(work, config, out / "r.html", out / "r.pdf", pairs=[])
+    assert "\n" not in str(exc.value)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before and not list(out.glob(".*"))
 
 
 def test_cli_report_bad_input_is_one_line(tmp_path):

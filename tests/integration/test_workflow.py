@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,8 +20,30 @@ def _snakemake(workdir, *args, env=None, timeout=600):
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
 
 
+def _without_chromium(env: dict, bin_dir: Path) -> dict:
+    """env as on a machine without Chromium: ECTEM_CHROMIUM unset and a PATH of links to every
+    executable of env's PATH but Chromium's names (Snakemake and its SLURM plugin need system tools)."""
+    from ectem_core.deliver.report.pdf import CANDIDATES
+
+    bin_dir.mkdir()
+    for d in env["PATH"].split(os.pathsep):
+        if not os.path.isdir(d):
+            continue
+        for name in os.listdir(d):
+            exe = os.path.join(d, name)
+            if (name not in CANDIDATES and not (bin_dir / name).exists() and os.path.isfile(exe)
+                    and os.access(exe, os.X_OK)):
+                (bin_dir / name).symlink_to(exe)
+    out = {k: v for k, v in env.items() if k != "ECTEM_CHROMIUM"}
+    out["PATH"] = str(bin_dir)
+    assert all(shutil.which(c, path=out["PATH"]) is None for c in CANDIDATES)
+    return out
+
+
 def test_tiny_pipeline_runs_and_second_run_does_nothing(tmp_path, cli_env):
     cfg = REPO / "tests" / "data" / "tiny.yaml"
+    # the main job needs no browser: its report's PDF is rendered by the typst wheel
+    cli_env = _without_chromium(cli_env, tmp_path / "bin-without-chromium")
     first = _snakemake(tmp_path, "--configfile", str(cfg), env=cli_env)
     assert first.returncode == 0, first.stderr[-3000:]
     for el, ids in {"H": ["H0", "H+1"], "Li": ["Li0", "Li+1", "Li+2"]}.items():
@@ -34,6 +58,8 @@ def test_tiny_pipeline_runs_and_second_run_does_nothing(tmp_path, cli_env):
     for rel in ("results/benchmarks/H2/spectroscopic.csv", "results/report/tiny.html", "results/report/tiny.pdf",
                 "results/bundle/tiny-0.1.0.tar.gz"):
         assert (tmp_path / rel).stat().st_size > 0, rel
+    assert (tmp_path / "results/report/tiny.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "(PDF by typst)" in (tmp_path / "logs" / "report" / "tiny.log").read_text()
     sens = (tmp_path / "results" / "benchmarks" / "sensitivity.csv").read_text()
     for basis in ("sto-3g", "6-31g"):        # the nested run built the 6-31G bundle
         assert f"basis level (atoms),{basis}/pure,H2," in sens

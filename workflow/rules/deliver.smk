@@ -21,14 +21,17 @@ rule report:
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        # typst (default): the wheel installed with ectem, so this rule needs no browser and no root
+        pdf_renderer=(config.get("report") or {}).get("pdf_renderer", "typst"),
     log:
         L.log("report", "{set}"),
     run:
         from ectem_core.deliver.report import build_report
 
         with open(log[0], "w") as fh:
-            build_report(".", config, output.html, output.pdf)
-            print(f"report written: {output.html}, {output.pdf}", file=fh)
+            build_report(".", config, output.html, output.pdf, pdf_renderer=params.pdf_renderer)
+            print(f"report written: {output.html}, {output.pdf} (PDF by {params.pdf_renderer})", file=fh)
 
 
 rule bundle_package:

@@ -1,6 +1,6 @@
 """build_report: the validation report of one element set, as one self-contained HTML file
-(inline CSS, figures as base64 PNG, no network) and a PDF printed from the same HTML by
-headless Chromium. Reads results/{atoms,fits,embedding,bundle,benchmarks} under a workdir;
+(inline CSS, figures as base64 PNG, no network) and a PDF rendered from the same HTML (by the
+typst wheel by default, or by headless Chromium; pdf.py). Reads results/{atoms,fits,embedding,bundle,benchmarks} under a workdir;
 computes the potential's diatomic curves itself. Units: hartree and bohr in tables (eV where
 a column says so)."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ from . import html as H
 from .collect import config_with_defaults, curve_models, load_benchmarks, load_results
 from .curves import ScanGrid, heteronuclear_pairs, pair_curves
 from .figures import benchmark_curves_figure, consistency_figure, pair_figure, stage_figure
-from .pdf import print_pdf
+from .pdf import DEFAULT_RENDERER, check_renderer, render_pdf
 
 SECTIONS = [("verdict", "1. Verdict"), ("summary", "2. Run summary and provenance"), ("states", "3. Atomic states"),
             ("fits", "4. Density fits"), ("embedding", "5. Embedding concordance"), ("potential", "6. The potential"),
@@ -319,12 +319,16 @@ def render_report(workdir, config: dict, grid: ScanGrid | None = None, pairs: li
 
 
 def build_report(workdir, config: dict, out_html, out_pdf=None, grid: ScanGrid | None = None,
-                 pairs: list[str] | None = None) -> None:
-    """Write the HTML report and (unless out_pdf is None) its PDF; both appear together or not at
-    all (temp files + rename). InputError for missing/malformed inputs or when Chromium is missing."""
+                 pairs: list[str] | None = None, pdf_renderer: str = DEFAULT_RENDERER) -> None:
+    """Write the HTML report and (unless out_pdf is None) its PDF, rendered by pdf_renderer
+    (typst, chromium or auto; pdf.render_pdf); both appear together or not at all (temp files +
+    rename). InputError for missing/malformed inputs, an unknown renderer, a requested Chromium
+    that is not installed (checked before the report is computed) or a failed PDF render."""
+    if out_pdf is not None:
+        pdf_renderer = check_renderer(pdf_renderer)
     text = render_report(workdir, config, grid=grid, pairs=pairs)
     with atomic_path(out_html) as tmp_html:
         tmp_html.write_text(text, encoding="utf-8")
         if out_pdf is not None:
             with atomic_path(out_pdf) as tmp_pdf:
-                print_pdf(tmp_html, tmp_pdf)
+                render_pdf(tmp_html, tmp_pdf, pdf_renderer, what=f"the PDF report {out_pdf}")

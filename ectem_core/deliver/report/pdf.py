@@ -1,5 +1,12 @@
-"""Print an HTML file to PDF with headless Chromium (the same engine that renders the HTML
-report), A4, no header/footer. Chromium comes from the OS (Debian: apt-get install chromium)."""
+"""The PDF of the HTML report, by one of two renderers:
+
+- typst (default): the page converted to Typst and compiled by the `typst` wheel that pip installs
+  with ectem (typst_pdf.py); needs no browser, no system library and no root, and gives the same
+  PDF on every machine. A4 landscape.
+- chromium: the page printed by headless Chromium, the engine that shows the HTML, A4, no
+  header/footer. Chromium comes from the OS (Debian: apt-get install chromium) or ECTEM_CHROMIUM.
+
+render_pdf(html, pdf, renderer) picks one; "auto" means Chromium when one is installed, else typst."""
 from __future__ import annotations
 
 import os
@@ -11,6 +18,8 @@ from pathlib import Path
 from ...errors import InputError
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+RENDERERS = ("typst", "chromium")
+DEFAULT_RENDERER = "typst"
 
 
 def find_chromium() -> str:
@@ -49,3 +58,34 @@ def print_pdf(html_path, pdf_path, timeout: float = 180.0) -> None:
     if run.returncode != 0 or not ok:
         tail = (run.stderr or run.stdout).strip().splitlines()[-1:] or [f"exit code {run.returncode}"]
         raise InputError(f"chromium failed to print {html_path.name} to PDF: {tail[0]}")
+
+
+def check_renderer(renderer: str) -> str:
+    """The renderer that render_pdf will use for `renderer` (typst, chromium or auto); InputError
+    for an unknown name or a requested Chromium that is not installed. Cheap: call it before the
+    report is computed, so a missing browser is reported at once."""
+    if renderer == "auto":
+        try:
+            find_chromium()
+            return "chromium"
+        except InputError:
+            return "typst"
+    if renderer not in RENDERERS:
+        raise InputError(f"PDF renderer {renderer!r} is not one of {', '.join(RENDERERS)} (or auto)")
+    if renderer == "chromium":
+        find_chromium()
+    return renderer
+
+
+def render_pdf(html_path, pdf_path, renderer: str = DEFAULT_RENDERER, what: str | None = None) -> str:
+    """Render the HTML report html_path to pdf_path with `renderer` (typst, chromium or auto);
+    returns the renderer used. InputError (one message; `what` names the document in it, default
+    the HTML file) on failure."""
+    used = check_renderer(renderer)
+    if used == "chromium":
+        print_pdf(html_path, pdf_path)
+    else:
+        from .typst_pdf import print_pdf_typst
+
+        print_pdf_typst(html_path, pdf_path, what=what)
+    return used

@@ -41,6 +41,19 @@ def test_unknown_command_and_missing_argument_are_usage_errors():
     assert missing.returncode == 2 and "required" in missing.stderr
 
 
+def test_report_pdf_renderer_flag_config_and_library_agree():
+    from ectem_core.cli import report as cli_report
+    from ectem_core.config import schema
+    from ectem_core.deliver.report.pdf import DEFAULT_RENDERER, RENDERERS
+
+    key = schema()["properties"]["report"]["properties"]["pdf_renderer"]
+    assert cli_report.RENDERERS == RENDERERS == tuple(key["enum"]) and key["default"] == DEFAULT_RENDERER == "typst"
+    run = _run(["report", "--help"])
+    text = " ".join(run.stdout.split())
+    assert run.returncode == 0 and "--pdf-renderer {typst,chromium}" in text
+    assert "printed by headless Chromium" not in text and "no Chromium needed" not in text
+
+
 def _scan(bundle, pair, *extra):
     run = _run(["scan", str(bundle), pair, "--csv", *extra])
     assert run.returncode == 0, run.stderr
