@@ -79,7 +79,7 @@ class Cell:
 
 
 def status_cell(status: str) -> Cell:
-    cls = status if status in STATUS_CLASSES else "info"
+    cls = status.replace(" ", "-") if status.replace(" ", "-") in STATUS_CLASSES else "info"
     return Cell(status, cls)
 
 
