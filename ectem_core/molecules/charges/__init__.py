@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ...errors import InputError
+from ...errors import EctemError, InputError
 from .freeatoms import ATOM_METHODS, FreeAtoms, RadialDensity, free_atom_density, hund_spin
 from .hirshfeld import atom_distances, hirshfeld, hirshfeld_i
 from .mbis_model import mbis
@@ -70,8 +70,15 @@ def compute_charges(mol, dm, methods=METHODS, free_atoms: dict | FreeAtoms | Non
         elif m == "bader":
             level = max(grid_level, 5) if bader_grid_level is None else int(bader_grid_level)
             bgrid = grid if (grid is not None and grid.level == level) else molecular_grid(mol, dm, level)
-            out[m], info = bader(mol, dm, bgrid)
-            diag["bader"] = {**info, "grid_level": level, "n_integrated": bgrid.n_integrated}
+            try:
+                out[m], info = bader(mol, dm, bgrid)
+                diag["bader"] = {**info, "grid_level": level, "n_integrated": bgrid.n_integrated}
+            except InputError:
+                raise
+            except EctemError as exc:
+                # e.g. a non-nuclear attractor between the nuclei (Li2, C2 at Re): the diatomic zero-flux
+                # tracer does not apply; the other methods still stand and the reason is recorded
+                diag["bader"] = {"unavailable": str(exc), "grid_level": level}
         diag["wall_s"][m] = time.perf_counter() - t0
     return {"charges": out, "diagnostics": diag}
 

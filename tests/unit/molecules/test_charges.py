@@ -196,3 +196,15 @@ def test_npz_roundtrip_and_bad_inputs(tmp_path, lif_re):
     with pytest.raises(InputError, match="diatomic"):
         compute_charges(_mol("H 0 0 0; H 0 0 1.4; H 0 0 2.8; H 0 0 4.2"),
                         _rhf(_mol("H 0 0 0; H 0 0 1.4; H 0 0 2.8; H 0 0 4.2")).make_rdm1(), methods=("bader",))
+
+
+def test_non_nuclear_attractor_leaves_other_methods_standing():
+    """Li2 at Re (5.05 bohr) has a non-nuclear attractor at the bond midpoint (a known feature of
+    its density, Cao et al., Chem. Phys. Lett. 141, 380 (1987)): the diatomic zero-flux tracer
+    cannot apply, so Bader is recorded as unavailable while the other charges (zero by symmetry)
+    are computed."""
+    mol = gto.M(atom="Li 0 0 0; Li 0 0 5.05", unit="Bohr", basis="6-31g", verbose=0)
+    dm = scf.RHF(mol).run().make_rdm1()
+    res = compute_charges(mol, dm, methods=("mulliken", "bader"))
+    assert "bader" not in res["charges"] and "non-nuclear attractor" in res["diagnostics"]["bader"]["unavailable"]
+    assert res["charges"]["mulliken"] == pytest.approx([0.0, 0.0], abs=1e-8)
