@@ -558,6 +558,9 @@ def test_benchmarks_section_says_not_run_without_data(tmp_path):
 
     config = yaml.safe_load(SMALL_CONFIG.read_text())
     config.pop("molecules", None)
+    # no molecules section: the default list is every pair of the set (H, Li, F), none computed yet
+    assert load_benchmarks(tmp_path, config) == ([], None, ["H2", "Li2", "F2", "LiH", "HF", "LiF"])
+    config["molecules"] = {"names": []}        # stage 5 switched off
     mols, sens, configured = load_benchmarks(tmp_path, config)
     assert (mols, sens, configured) == ([], None, [])
     assert NOT_RUN in benchmarks_section(mols, sens, configured)
