@@ -12,7 +12,7 @@ import yaml
 
 from ... import __version__
 from ... import elements as _el
-from ...elements import HARTREE_EV
+from ...elements import BOHR_ANGSTROM, HARTREE_EV
 from ...io import atomic_path, canonical_hash
 from . import checks as C
 from . import html as H
@@ -233,6 +233,17 @@ def potential_section(curves, variants, options, grid: ScanGrid) -> str:
     return body
 
 
+def _experiment(name: str):
+    """The Huber-Herzberg row of a molecule name, or None (unknown name or not tabulated)."""
+    from ...errors import InputError
+    from ...molecules.diatomics import experiment, parse_name
+
+    try:
+        return experiment(*parse_name(name))
+    except InputError:
+        return None
+
+
 def benchmarks_section(mols, sensitivity, configured) -> str:
     """Section 7 from the benchmark CSVs; says 'not run' when there are none (never invents numbers)."""
     if not mols and sensitivity is None:
@@ -258,6 +269,11 @@ def benchmarks_section(mols, sensitivity, configured) -> str:
             rows = [[r["model"], r["re_bohr"], r["de_hartree"],
                      r["de_hartree"] * HARTREE_EV if r["de_hartree"] is not None else None,
                      r["we_cm1"], r["limit_hartree"], r["q_A_at_re"]] for r in t["spectroscopic"]]
+            exp = _experiment(mb.mol)
+            if exp is not None:
+                de = exp.de_ev
+                rows.append(["experiment (Huber–Herzberg; De = D0 + ωe/2)", exp.re_angstrom / BOHR_ANGSTROM,
+                             de / HARTREE_EV if de is not None else None, de, exp.we_cm1, None, None])
             body += H.table(["model", "Re (bohr)", "De (Ha)", "De (eV)", "ωe (cm⁻¹)", "limit (Ha)", "q_A at Re"],
                             rows, f"spectroscopic-{mb.mol}", digits=6)
         if "curves" in t:

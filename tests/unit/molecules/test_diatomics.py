@@ -99,3 +99,15 @@ def test_any_supported_diatomic_by_name_and_clear_errors():
         molecule("Xe2")
     with pytest.raises(InputError, match="not in the element set"):
         default_molecules(["C", "O"], names=["NO"])
+
+
+def test_report_shows_the_experimental_row_beside_the_reference(tmp_path):
+    from ectem_core.deliver.report.builder import benchmarks_section
+    from ectem_core.deliver.report.collect import MoleculeBenchmarks
+
+    row = {"model": "reference", "re_bohr": 4.59, "de_hartree": 0.147, "we_cm1": 360.0, "limit_hartree": 0.0,
+           "q_A_at_re": None}
+    html = benchmarks_section([MoleculeBenchmarks("NaCl", tmp_path, {"spectroscopic": [row]})], None, ["NaCl"])
+    assert "experiment (Huber–Herzberg" in html
+    # r_e(NaCl) = 2.36080 Å = 4.46125 bohr (Huber & Herzberg), shown with 6 significant digits
+    assert ">4.46125<" in html
