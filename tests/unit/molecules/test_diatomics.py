@@ -109,5 +109,5 @@ def test_report_shows_the_experimental_row_beside_the_reference(tmp_path):
            "q_A_at_re": None}
     html = benchmarks_section([MoleculeBenchmarks("NaCl", tmp_path, {"spectroscopic": [row]})], None, ["NaCl"])
     assert "experiment (Huber–Herzberg" in html
-    # r_e(NaCl) = 2.36080 Å = 4.46125 bohr (Huber & Herzberg), shown with 6 significant digits
-    assert ">4.46125<" in html
+    # r_e(NaCl) = 2.36080 Å = 4.46127 bohr (Huber & Herzberg), shown with 6 significant digits
+    assert ">4.46127<" in html
