@@ -204,7 +204,53 @@ def run_scf(state: AtomState, level: Level):
     mf, attempt, tried = converge(lambda a: _make_scf(mol, state, level, a), f"SCF for {state.state_id} at {level.label()}",
                                   attempts=attempts, hint="raise scf.max_cycle or loosen scf.conv_tol in the config, "
                                                            "or try another basis")
+    if level.occupations == "integer" and state.kind == "ground" and pinned_configuration(state):
+        if configuration_mismatch(state, l_populations(mol, _scf_density(mf))):
+            fixed = swap_to_configuration(mol, mf, state, level)
+            if fixed is not None:
+                mf, attempt = fixed, f"{attempt}+mom_4s_swap"
     return mol, mf, attempt, tried
+
+
+def _s_and_d_character(mol, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mulliken s and d fractions of every MO (columns of c)."""
+    labels = mol.ao_labels(fmt=False)
+    is_d = np.array(["d" in lab[2] for lab in labels])
+    is_s = np.array(["s" in lab[2] for lab in labels])
+    pop = c * (mol.intor_symmetric("int1e_ovlp") @ c)
+    return pop[is_s].sum(axis=0), pop[is_d].sum(axis=0)
+
+
+def swap_to_configuration(mol, mf, state: AtomState, level: Level):
+    """The 3d-block SCF with the intended 4s/3d split when D2h pinning cannot hold it (Mn 3d5 4s2,
+    Fe 3d6 4s2 share one free Ag slot between 4s and 3d_z2): in one spin channel the highest
+    d-like occupied orbital is emptied, the lowest s-like virtual filled, and the maximum-overlap
+    method keeps that occupation to convergence. Returns the converged SCF whose Mulliken d count
+    matches the configuration, or None (the caller keeps the first solution and its note)."""
+    from pyscf import scf
+
+    if np.ndim(mf.mo_occ) != 2:
+        return None
+    for spin in (1, 0):
+        c, occ, e = mf.mo_coeff[spin], np.array(mf.mo_occ[spin]), mf.mo_energy[spin]
+        s_char, d_char = _s_and_d_character(mol, c)
+        occupied = [k for k in np.where(occ > 0)[0] if d_char[k] > 0.8]
+        virtual = [k for k in np.where(occ == 0)[0] if s_char[k] > 0.6]
+        if not occupied or not virtual:
+            continue
+        i = max(occupied, key=lambda k: e[k])
+        a = min(virtual, key=lambda k: e[k])
+        new_occ = [np.array(o, dtype=float) for o in mf.mo_occ]
+        new_occ[spin][i], new_occ[spin][a] = 0.0, 1.0
+        trial = scf.UHF(mol)
+        trial.verbose, trial.conv_tol, trial.max_cycle = 0, level.conv_tol, level.max_cycle
+        trial = scf.addons.mom_occ(trial, mf.mo_coeff, new_occ)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trial.kernel(trial.make_rdm1(mf.mo_coeff, new_occ))
+        if trial.converged and not configuration_mismatch(state, l_populations(mol, _scf_density(trial))):
+            return trial
+    return None
 
 
 def _scf_density(mf) -> np.ndarray:

@@ -79,3 +79,21 @@ def test_default_states_of_a_3d_atom_and_limits():
         multiplicity(28 - 5, 28)
     with pytest.raises(InputError, match="unknown element"):
         atomic_number("Rb")
+
+
+@pytest.mark.parametrize("symbol, d_count", [("Ni", 8), ("Mn", 5), ("Fe", 6)])
+def test_scf_holds_the_nist_configuration(symbol, d_count):
+    """Real PySCF UHF/cc-pVDZ: a free SCF lands Ni in 3d9 4s1 and Mn, Fe in 3d(n+1) 4s1; the irrep
+    pinning (Ni) and the 4s swap + maximum-overlap rung (Mn, Fe) hold the NIST configuration, which
+    the Mulliken d count (an independent measure) confirms, at the state's multiplicity."""
+    from ectem_core.qm.level import Level
+    from ectem_core.qm.pyscf_backend import _scf_density, configuration_mismatch, l_populations, run_scf
+
+    state = make_state(symbol, 0)
+    mol, mf, attempt, _ = run_scf(state, Level(method="hf", basis="cc-pvdz"))
+    pops = l_populations(mol, _scf_density(mf))
+    assert pops["d"] == pytest.approx(d_count, abs=0.05)
+    assert configuration_mismatch(state, pops) is None
+    s = state.spin / 2
+    assert mf.spin_square()[0] == pytest.approx(s * (s + 1), abs=0.05)
+    assert ("mom_4s_swap" in attempt) == (symbol in ("Mn", "Fe"))
