@@ -16,13 +16,19 @@ Models: ectem_<variant> for each configured variant, eam (neutral ground states)
 from __future__ import annotations
 
 import csv
+import textwrap
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 from ..io import read_json, write_csv, write_json
+from .reference import is_unavailable
 from .spectroscopic import constants
+
+SPECTROSCOPIC_COLUMNS = ["model", "re_bohr", "de_hartree", "we_cm1", "limit_hartree", "q_A_at_re"]
+CHARGE_COLUMNS = ["r_bohr", "method", "q_A", "q_B"]
+UNAVAILABLE_FILE = "unavailable.json"
 
 
 def model_names(variants) -> list[str]:
@@ -122,8 +128,8 @@ def dissociation_tables(bundle, mol: str, a: str, b: str, ref: dict, out_dir, va
         c = constants(r_fine, fine[m]["binding"], a, b)
         q_re = float(np.interp(c["re_bohr"], r_fine, fine[m]["q_A"])) if np.isfinite(c["re_bohr"]) else np.nan
         spec.append({"model": m, **c, "q_A_at_re": q_re})
-    keys = ["model", "re_bohr", "de_hartree", "we_cm1", "limit_hartree", "q_A_at_re"]
-    write_csv(out_dir / "spectroscopic.csv", keys, [[s[k] for k in keys] for s in spec])
+    write_csv(out_dir / "spectroscopic.csv", SPECTROSCOPIC_COLUMNS,
+              [[s[k] for k in SPECTROSCOPIC_COLUMNS] for s in spec])
 
     wrows, wcols = [], None
     for v in variants:
@@ -140,9 +146,6 @@ def dissociation_tables(bundle, mol: str, a: str, b: str, ref: dict, out_dir, va
     return {"spectroscopic": spec, "at_ref": at_ref, "fine": fine, "r_fine": r_fine}
 
 
-UNAVAILABLE_FILE = "unavailable.json"
-
-
 def write_unavailable_benchmark(out_dir, mol: str, reason: str) -> dict:
     """Header-only benchmark CSVs, unavailable.json with the reason, and a dissociation.png that
     says why: the molecule has no QM reference at the configured level."""
@@ -150,9 +153,7 @@ def write_unavailable_benchmark(out_dir, mol: str, reason: str) -> dict:
 
     out_dir = Path(out_dir)
     for name, cols in (("curves.csv", ["r_bohr", "energy_ref_hartree", "binding_ref_hartree"]),
-                       ("spectroscopic.csv", ["model", "re_bohr", "de_hartree", "we_cm1", "limit_hartree",
-                                              "q_A_at_re"]),
-                       ("charges.csv", ["r_bohr", "method", "q_A", "q_B"]),
+                       ("spectroscopic.csv", SPECTROSCOPIC_COLUMNS), ("charges.csv", CHARGE_COLUMNS),
                        ("consistency.csv", ["r_bohr", "q_A_density", "q_A_cpe", "q_A_energy_fit"]),
                        ("weights.csv", ["r_bohr", "model"]), ("dipoles.csv", ["r_bohr", "dipole_ref_au"])):
         write_csv(out_dir / name, cols, [])
@@ -160,8 +161,6 @@ def write_unavailable_benchmark(out_dir, mol: str, reason: str) -> dict:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 2.4))
     ax.axis("off")
-    import textwrap
-
     ax.text(0.01, 0.9, f"{mol}: no QM reference at the configured level", fontsize=12, va="top", weight="bold")
     ax.text(0.01, 0.6, "\n".join(textwrap.wrap(reason, 110)[:6]), fontsize=8, va="top")
     fig.savefig(out_dir / "dissociation.png", dpi=90)
@@ -180,7 +179,7 @@ def run_benchmark(bundle, mol_dir, charges_csv, out_dir, mol: str, a: str, b: st
     say = progress or (lambda msg: None)
     mol_dir, out_dir = Path(mol_dir), Path(out_dir)
     meta = read_json(mol_dir / "reference.json", "molecular reference")
-    if meta.get("status") == "unavailable":
+    if is_unavailable(meta):
         say(f"{mol}: no QM reference ({meta.get('reason')}); benchmark files record why")
         return write_unavailable_benchmark(out_dir, mol, meta.get("reason", ""))
     ref = read_reference(mol_dir)
@@ -207,7 +206,7 @@ def run_benchmark(bundle, mol_dir, charges_csv, out_dir, mol: str, a: str, b: st
         row["disagreement"] = row["disagreement_q"]          # |q_A(density) − q_A(CPE)|, e
         crow.append([r, "density_weights", row["q_A_density"], -row["q_A_density"]])
         cons.append(row)
-    write_csv(out_dir / "charges.csv", ["r_bohr", "method", "q_A", "q_B"], crow)
+    write_csv(out_dir / "charges.csv", CHARGE_COLUMNS, crow)
     keys = ["r_bohr", "q_A_density", "q_A_cpe", "q_A_energy_fit", "disagreement", "fit_residual",
             "condition_number", "regularization", "distance_from_cpe"]
     extra = [k for k in (cons[0] if cons else {}) if k not in keys]
@@ -266,8 +265,8 @@ def reference_charges(ref_dir, out_csv, progress=None) -> list[list]:
 
     ref_dir = Path(ref_dir)
     meta = read_json(ref_dir / "reference.json", "molecular reference")
-    if meta.get("status") == "unavailable":
-        write_csv(out_csv, ["r_bohr", "method", "q_A", "q_B"], [])
+    if is_unavailable(meta):
+        write_csv(out_csv, CHARGE_COLUMNS, [])
         write_json(Path(out_csv).with_name("charges_diagnostics.json"),
                    {"status": "unavailable", "reason": meta.get("reason", ""), "points": []})
         return []
@@ -281,6 +280,6 @@ def reference_charges(ref_dir, out_csv, progress=None) -> list[list]:
         for m, q in res["charges"].items():
             rows.append([float(pt["r_bohr"]), m, float(q[0]), float(q[1])])
         diags.append({"r_bohr": pt["r_bohr"], **res["diagnostics"]})
-    write_csv(out_csv, ["r_bohr", "method", "q_A", "q_B"], rows)
+    write_csv(out_csv, CHARGE_COLUMNS, rows)
     write_json(Path(out_csv).with_name("charges_diagnostics.json"), {"atom_method": atom_method, "points": diags})
     return rows

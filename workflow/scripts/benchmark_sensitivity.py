@@ -6,11 +6,12 @@ import os
 from ectem_core.io import read_json
 from ectem_core.molecules.benchmarks import sensitivity
 from ectem_core.molecules.diatomics import settings_from_config
+from ectem_core.molecules.reference import is_unavailable
 
 sm = globals()["snakemake"]
 mols = settings_from_config(sm.config).molecules
 refs = {m.name: (*m.symbols, os.path.dirname(p)) for m, p in zip(mols, sm.input.metas)
-        if read_json(p, "molecular reference").get("status") != "unavailable"}
+        if not is_unavailable(read_json(p, "molecular reference"))}
 with open(sm.log[0], "w") as log, contextlib.redirect_stderr(log):
     extra = dict(zip(sm.params.bases, sm.input.basis_bundles))
     print(f"sensitivity of {', '.join(refs)}; basis bundles: {', '.join(extra) or 'none'}", file=log, flush=True)

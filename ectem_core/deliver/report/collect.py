@@ -127,6 +127,7 @@ def load_benchmarks(workdir, config: dict) -> tuple[list[MoleculeBenchmarks], li
     """(molecules with at least one benchmark CSV, sensitivity rows or None, configured molecule names).
     Molecules come from config['molecules']['names'] plus any results/benchmarks/{mol}/ on disk."""
     base = L.under(workdir, L.benchmark_dir("x")).parent
+    from ...molecules.benchmarks import UNAVAILABLE_FILE
     from ...molecules.diatomics import settings_from_config
 
     try:
@@ -140,11 +141,11 @@ def load_benchmarks(workdir, config: dict) -> tuple[list[MoleculeBenchmarks], li
     for mol in names:
         d = base / mol
         mb = MoleculeBenchmarks(mol, d)
-        if (d / "unavailable.json").exists():
+        if (d / UNAVAILABLE_FILE).exists():
             try:
-                mb.unavailable = str(json.loads((d / "unavailable.json").read_text()).get("reason", ""))
+                mb.unavailable = str(json.loads((d / UNAVAILABLE_FILE).read_text()).get("reason", ""))
             except (OSError, ValueError):
-                mb.unavailable = "unavailable.json is unreadable"
+                mb.unavailable = f"{UNAVAILABLE_FILE} is unreadable"
             mols.append(mb)
             continue
         for kind, cols in BENCHMARK_COLUMNS.items():
