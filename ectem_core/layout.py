@@ -109,6 +109,15 @@ def sensitivity_run(basis: str) -> str:
     return f"{RESULTS}/sensitivity/{basis}"
 
 
+# ----------------------------------------------------------------------------- stage 5b: crystals
+CRYSTAL_FILES = ("crystals.json", "crystals.csv", "eos.png")
+
+
+def crystal_file(set_name: str, name: str) -> str:
+    """One output of the crystal stage (`CRYSTAL_FILES`, md.png): results/crystals/{set}/{name}."""
+    return f"{RESULTS}/crystals/{set_name}/{name}"
+
+
 # ----------------------------------------------------------------------------- stage 6: report
 def report_html(set_name: str) -> str:
     return f"{RESULTS}/report/{set_name}.html"

@@ -9,6 +9,7 @@ from snakemake.utils import min_version, validate
 from ectem_core import layout as L
 from ectem_core.atoms import settings_from_config as atoms_settings
 from ectem_core.config import check_config, schema_path, set_name
+from ectem_core.crystals.settings import settings_from_config as crystal_settings
 from ectem_core.embedding import settings_from_config as embedding_settings
 from ectem_core.errors import InputError
 from ectem_core.molecules.diatomics import settings_from_config as molecule_settings
@@ -37,6 +38,7 @@ try:
     EMBED_SETTINGS = embedding_settings(config)
     MOLECULES = molecule_settings(config)
     POTENTIAL = potential_settings(config)
+    CRYSTALS = crystal_settings(config)
 except InputError as _exc:  # one line naming the key, not a traceback
     raise WorkflowError(f"config: {_exc}") from None
 
@@ -93,11 +95,17 @@ def benchmark_outputs():
     return files + ([L.sensitivity_csv()] if MOL_NAMES else [])
 
 
+def crystal_outputs():
+    """Stage 5b files ([] when crystals.enabled is false)."""
+    return [L.crystal_file(SET_NAME, f) for f in L.CRYSTAL_FILES + ("md.png",)] if CRYSTALS.enabled else []
+
+
 def report_inputs():
-    return [L.bundle_json(SET_NAME)] + atom_outputs() + fit_outputs() + embedding_outputs() + benchmark_outputs()
+    return ([L.bundle_json(SET_NAME)] + atom_outputs() + fit_outputs() + embedding_outputs() + benchmark_outputs()
+            + crystal_outputs())
 
 
 def final_outputs():
     """What `snakemake` (rule all) builds: everything up to the verified, versioned bundle."""
     return (atom_outputs() + fit_outputs() + embedding_outputs() + [L.bundle_json(SET_NAME)] + benchmark_outputs()
-            + [L.report_html(SET_NAME), L.report_pdf(SET_NAME), L.bundle_archive(SET_NAME, BUNDLE_VERSION)])
+            + crystal_outputs() + [L.report_html(SET_NAME), L.report_pdf(SET_NAME), L.bundle_archive(SET_NAME, BUNDLE_VERSION)])

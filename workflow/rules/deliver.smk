@@ -36,11 +36,12 @@ rule report:
 
 rule bundle_package:
     """Versioned, verified bundle archive: bundle.json + sha256 manifest + provenance README +
-    the validation report (docs/bundles.md)."""
+    the validation report and the crystal tables (docs/bundles.md)."""
     input:
         bundle=L.bundle_json("{set}"),
         html=L.report_html("{set}"),
         pdf=L.report_pdf("{set}"),
+        crystals=[f for f in crystal_outputs() if f.endswith((".json", ".csv"))],
     output:
         report(L.bundle_archive("{set}", "{version}"), caption="../report/bundle_package.rst", category="Bundle"),
     wildcard_constraints:
@@ -49,9 +50,12 @@ rule bundle_package:
     log:
         L.log("bundle", "{set}-{version}"),
     run:
+        import os
+
         from ectem_core.deliver.store import pack_verified
 
         with open(log[0], "w") as fh:
-            path = pack_verified(input.bundle, output[0], wildcards.version,
-                                 {f"report/{wildcards.set}.html": input.html, f"report/{wildcards.set}.pdf": input.pdf})
+            extra = {f"report/{wildcards.set}.html": input.html, f"report/{wildcards.set}.pdf": input.pdf}
+            extra.update({f"crystals/{os.path.basename(f)}": f for f in input.crystals})   # validation data, not parameters
+            path = pack_verified(input.bundle, output[0], wildcards.version, extra)
             print(f"packed and verified {path}", file=fh)
