@@ -364,19 +364,28 @@ def render_lammps_input(t: Setfl, fun: FixedStateFunctions, setfl_name: str, bun
         "#   ... your commands (velocity, fix nve, run) ...",
         "# or on the command line: mpirun -np 2 lmp -var data LiF.data -in main.in (main.in includes this file).",
         "# Options (-var NAME VALUE, or `variable NAME string VALUE` before the include):",
-        f"#   ectem_mode       periodic (default): boundary p p p, coul/long {coul_cutoff:g} A + kspace_style ewald "
-        f"{kspace_accuracy:g}",
+        "#   ectem_mode       periodic (default): boundary p p p, coul/long ${ectem_rc_long} A + kspace_style",
+        "#                    ${ectem_kspace_style} ${ectem_kspace_accuracy}",
         "#                    cluster: boundary f f f, coul/cut ${ectem_rc_cluster} A, a direct sum (exact when the",
         "#                    cut-off exceeds the cluster's diameter); no kspace",
         f"#   ectem_potential  path of the setfl file (default {setfl_name}: the working directory, then",
         "#                    $LAMMPS_POTENTIALS)",
         "#   ectem_rc_cluster Coulomb cut-off of the cluster mode, A (default 1000)",
+        f"#   ectem_rc_long    real-space cut-off of coul/long, A (default {coul_cutoff:g}). LAMMPS' coul/long uses an",
+        "#                    approximate erfc (|error| <= 1.5e-7): the Coulomb energy is ~1e-6 relative off at",
+        "#                    4-10 A; 3 A brings it to ~3e-8 (g*r large, nearly all of it in k-space) at ~20x the",
+        "#                    kspace cost (see the .md)",
+        f"#   ectem_kspace_style, ectem_kspace_accuracy  kspace_style and its accuracy (default ewald {kspace_accuracy:g};",
+        "#                    pppm 1e-6 for large cells)",
         "# With your own box commands: copy the lines from 'interaction' on to after the box exists.",
         "# Atoms created later (create_atoms, fix deposit) get charge 0: repeat the `set type` lines.",
         "",
         "variable ectem_mode index periodic",
         f"variable ectem_potential index {setfl_name}",
         "variable ectem_rc_cluster index 1000.0",
+        f"variable ectem_rc_long index {coul_cutoff!r}",
+        "variable ectem_kspace_style index ewald",
+        f"variable ectem_kspace_accuracy index {kspace_accuracy!r}",
         "",
         "units metal",
         "atom_style charge",
@@ -395,11 +404,11 @@ def render_lammps_input(t: Setfl, fun: FixedStateFunctions, setfl_name: str, bun
         f"# ({EV_ANGSTROM!r} eV*A): this factor makes LAMMPS' Coulomb energy ectem's (3.3e-8 relative otherwise)",
         f"dielectric {DIELECTRIC!r}",
         'if "${ectem_mode} == periodic" then &',
-        f'  "pair_style hybrid/overlay eam/fs coul/long {coul_cutoff!r}" &',
+        '  "pair_style hybrid/overlay eam/fs coul/long ${ectem_rc_long}" &',
         f'  "pair_coeff * * eam/fs ${{ectem_potential}} {names}" &',
         '  "pair_coeff * * coul/long" &',
         '  "pair_modify pair coul/long table 0" &',
-        f'  "kspace_style ewald {kspace_accuracy!r}" &',
+        '  "kspace_style ${ectem_kspace_style} ${ectem_kspace_accuracy}" &',
         "else &",
         '  "pair_style hybrid/overlay eam/fs coul/cut ${ectem_rc_cluster}" &',
         f'  "pair_coeff * * eam/fs ${{ectem_potential}} {names}" &',
@@ -505,8 +514,11 @@ def render_fixed_notes(t: Setfl, fun: FixedStateFunctions, setfl_name: str, setf
         f"sets `dielectric {DIELECTRIC!r}` so that both agree (remove it and the Coulomb energy is 3.3e-8 relative "
         "smaller);",
         f"- Ewald: `kspace_style ewald {kspace_accuracy:g}` is LAMMPS' relative force accuracy (relative to the force "
-        "of two unit charges 1 Å apart); `pair_modify table 0` makes the real-space erfc exact; `pppm` is faster "
-        "for large cells at a looser accuracy.",
+        "of two unit charges 1 Å apart); `pair_modify table 0` evaluates coul/long's erfc directly instead of from "
+        "a single-precision table, but LAMMPS' direct erfc is the Abramowitz–Stegun 7.1.26 approximation "
+        "(|error| ≤ 1.5e-7), so the real-space Coulomb energy carries a ~1e-6 relative error at real-space "
+        f"cut-offs of 4–10 Å (default {coul_cutoff:g} Å; `-var ectem_rc_long 3.0` lowers it to ~3e-8 at ~20× the "
+        "k-space cost); `-var ectem_kspace_style pppm -var ectem_kspace_accuracy 1e-6` is faster for large cells.",
         "",
         "## Tabulation",
         f"- Nr = {t.nr}, dr = {t.dr:.6e} Å, cut-off {info['cutoff_bohr']:.4f} bohr = {t.cutoff:.4f} Å (the largest "
