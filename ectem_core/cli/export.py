@@ -67,10 +67,12 @@ def register(sub) -> None:
     g.add_argument("--switch-width", type=float, default=2.0, metavar="BOHR",
                    help="width of the C1 switch beyond each state pair's radius (default 2 bohr)")
     g.add_argument("--coul-cutoff", type=float, default=10.0, metavar="ANGSTROM",
-                   help="real-space cut-off of coul/long in FILE.in (default 10 A; the Ewald accuracy is "
-                        "--kspace-accuracy)")
+                   help="default real-space cut-off of coul/long in FILE.in (variable ectem_rc_long; default 10 A). "
+                        "LAMMPS' coul/long erfc is approximate: ~1e-6 relative Coulomb error at 4-10 A, ~3e-8 at "
+                        "3 A (more k-space work); the Ewald accuracy is --kspace-accuracy")
     g.add_argument("--kspace-accuracy", type=float, default=1e-10, metavar="ACC",
-                   help="kspace_style ewald accuracy in FILE.in (LAMMPS' relative force accuracy; default 1e-10)")
+                   help="default kspace_style ewald accuracy in FILE.in (variable ectem_kspace_accuracy; LAMMPS' "
+                        "relative force accuracy; default 1e-10)")
     q.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     q.set_defaults(func=_cmd_lammps)
 
