@@ -132,7 +132,8 @@ def ase_eam_from(fm_point, pot_point, elements, r_max_bohr):
 def bench_clusters(bundle, sizes, repeat, tol, r_max, skip_ase_above, cpe_above):
     from ectem_core.potential import load_potential
     from ectem_core.potential.cpe import solve
-    from ectem_core.potential.fastmodel import FastModel, long_range_direct
+    from ectem_core.potential.fastmodel import FastModel
+    from ectem_core.potential.kernels import long_range_direct
 
     pot = load_potential(bundle)
     fm = FastModel(pot, cutoff_tol=tol, r_max=r_max)
@@ -152,7 +153,7 @@ def bench_clusters(bundle, sizes, repeat, tol, r_max, skip_ase_above, cpe_above)
         t_ev, ev = timed(lambda: fm.evaluate_data(pd, c_ion, want_forces=True), repeat)
         q = ev.charges
         g = np.zeros((N, 3))
-        t_lr, _ = timed(lambda: long_range_direct(pd.positions, q, True, g), repeat)
+        t_lr, _ = timed(lambda: long_range_direct(pd.positions, q, True, g, np.zeros((3, 3))), repeat)
         row.update({"pairs": pd.n_pairs, "pairs_per_atom": 2 * pd.n_pairs / N, "geometry_s": t_geo,
                     "energy_forces_s": t_ev, "long_range_s": t_lr, "short_range_s": t_ev - t_lr,
                     "step_s": t_geo + t_ev,

@@ -90,14 +90,27 @@ def _local(model, system, pos, c0, A, b):
 
 
 def solve(model: ECTModel, system: System, positions, Q: float = 0.0, warm_start: np.ndarray | None = None,
-          probe_radius: float = 12.0, method: str = "auto", fast=None) -> CPEResult:
+          probe_radius: float = 12.0, method: str = "auto", fast=None, cell=None) -> CPEResult:
     """Global CPE minimum (exhaustive starts for ≤ 2 atoms; local + probes for clusters).
 
     method: 'auto' (the numba SPG solver where `fastmodel` supports the model, else SLSQP),
     'fast' (numba only; InputError where unsupported) or 'slsqp' (the reference solver).
-    fast: a `fastmodel.FastModel` to use (e.g. one with a cut-off); default exact."""
+    fast: a `fastmodel.FastModel` to use (e.g. one with a cut-off); default exact.
+    cell: None (cluster) or a periodic cell (3×3 bohr, rows = lattice vectors): needs Q = 0 and a
+    cut-off FastModel (default: cutoff_tol 1e-6, r_max 12 bohr); the same starts and global checks,
+    with minimum-image distances for the probes."""
     if method not in METHODS:
         raise InputError(f"unknown CPE method {method!r}: use one of {', '.join(METHODS)}")
+    if cell is not None:
+        from .cell import check_neutral
+
+        check_neutral(Q)
+        if method == "slsqp":
+            raise InputError("the reference SLSQP solver has no periodic energy: use method='auto' for a cell")
+        if fast is None:
+            fast = fast_model(model, cutoff_tol=PERIODIC_CUTOFF_TOL, r_max=PERIODIC_R_MAX)
+        if not fast.supported:
+            raise InputError(f"periodic cells need the fast model, which does not support this model ({fast.reason})")
     fm = None
     if method != "slsqp":
         fm = fast if fast is not None else fast_model(model)
@@ -108,17 +121,22 @@ def solve(model: ECTModel, system: System, positions, Q: float = 0.0, warm_start
     pos = np.asarray(positions, dtype=float).reshape(-1, 3)
     if fm is None:
         return _solve_slsqp(model, system, pos, Q, _starts(model, system, pos, Q, warm_start, probe_radius))
+    pd = fm.pair_data(system, pos, cell)
     if system.n_atoms > SMALL_CLUSTER:  # probes are screened, not enumerated (see _solve_fast)
-        starts = _starts(model, system, pos, Q, warm_start, probe_radius, probes=False)
-        return _solve_fast(model, fm, system, pos, Q, starts, warm_start, probe_radius, screened=True)
-    starts = _starts(model, system, pos, Q, warm_start, probe_radius)
+        starts = _starts(model, system, pos, Q, warm_start, probe_radius, probes=False, cell=cell)
+        return _solve_fast(model, fm, pd, Q, starts, warm_start, probe_radius, screened=True)
+    starts = _starts(model, system, pos, Q, warm_start, probe_radius, cell=cell)
     screened = system.n_atoms > 2 and len(starts) > FULL_PROBE_LIMIT + 2
     if screened:
         starts = starts[:int(abs(Q) < 1e-12) + int(warm_start is not None)]
-    return _solve_fast(model, fm, system, pos, Q, starts, warm_start, probe_radius, screened=screened)
+    return _solve_fast(model, fm, pd, Q, starts, warm_start, probe_radius, screened=screened)
 
 
-def _starts(model, system, pos, Q, warm_start, probe_radius, probes=True):
+PERIODIC_CUTOFF_TOL = 1e-6   # default kernel tolerance of periodic cells (docs/periodic.md)
+PERIODIC_R_MAX = 12.0        # default cap of every state-pair radius in cells (bohr)
+
+
+def _starts(model, system, pos, Q, warm_start, probe_radius, probes=True, cell=None):
     ground = model.ground_weights(system)
     if system.n_atoms == 1:
         starts = vertices(model, system, Q)
@@ -134,14 +152,46 @@ def _starts(model, system, pos, Q, warm_start, probe_radius, probes=True):
     else:
         if abs(Q) < 1e-12:
             starts.append(ground)
+        # large systems and cells: the fully ionic vertex, which single probes from neutral do not reach
+        ionic = _electronegativity_vertex(model, system, Q) if (cell is not None or system.n_atoms > SMALL_CLUSTER) else None
+        if ionic is not None:
+            starts.append(ionic)
         if warm_start is not None:
             starts.append(np.asarray(warm_start, dtype=float))
         base = starts[-1] if starts else None
         if base is not None and probes:
-            starts += _probes(model, system, pos, base, probe_radius)
+            starts += _probes(model, system, pos, base, probe_radius, cell)
     if not starts:
         raise EctemError(f"no feasible start for total charge {Q:+g}: give a warm start")
     return starts
+
+
+def _electronegativity_vertex(model, system, Q):
+    """The fully ionic vertex: every atom of the least electronegative element (Pauling) of the system
+    as its cation, of the most electronegative as its anion, the others neutral; None unless both
+    ions exist, the elements differ and the total charge is Q. A start the single charge-transfer
+    probes cannot reach from the neutral vertex in a large cell (a 64-atom LiH cell: −1.24 eV per
+    formula unit from the neutral start, −4.08 eV from this one)."""
+    from ..elements import PAULING_ELECTRONEGATIVITY
+
+    kinds = sorted(set(int(k) for k in system.element_index),
+                   key=lambda k: PAULING_ELECTRONEGATIVITY.get(model.elements[k].symbol, np.nan))
+    if len(kinds) < 2:
+        return None
+    lo, hi = model.elements[kinds[0]], model.elements[kinds[-1]]
+    if lo.cation is None or hi.anion is None or not all(
+            model.elements[k].symbol in PAULING_ELECTRONEGATIVITY for k in kinds):
+        return None
+    c = model.ground_weights(system)
+    q = 0.0
+    for i, k in enumerate(system.element_index):
+        e = model.elements[k]
+        s = e.cation if k == kinds[0] else e.anion if k == kinds[-1] else None
+        if s is not None:
+            c[system.slice(i)] = 0.0
+            c[system.offsets[i] + s] = 1.0
+            q += e.charge[s]
+    return c if abs(q - Q) < 1e-12 else None
 
 
 def _solve_slsqp(model, system, pos, Q, starts) -> CPEResult:
@@ -168,12 +218,12 @@ SMALL_CLUSTER = 40        # above this many atoms the probes are not enumerated 
 SCREENED_PROBES = 16      # beyond: the lowest screened probes are solved
 
 
-def _solve_fast(model, fm, system, pos, Q, starts, warm_start=None, probe_radius=12.0, screened=False) -> CPEResult:
+def _solve_fast(model, fm, pd, Q, starts, warm_start=None, probe_radius=12.0, screened=False) -> CPEResult:
     """Numba SPG from every start on one set of pair data; lowest energy wins. Clusters with more
     than FULL_PROBE_LIMIT charge-transfer probes: solve from the neutral vertex and the warm start,
     then screen every probe pair (i+, j−) within probe_radius on that solution by the pair model
     ΔE ≈ g_i·Δc_i + g_j·Δc_j + Δc_iᵀ U_ij Δc_j and solve from the SCREENED_PROBES lowest (< 0.1 Ha)."""
-    pd = fm.pair_data(system, pos)
+    system = pd.system
     S = np.ascontiguousarray(np.array(starts, dtype=float))
     if system.n_atoms == 1:
         evs = [fm.evaluate_data(pd, c) for c in S]
@@ -294,17 +344,19 @@ def _screened_probes(model, fm, pd, c, g, radius, n_keep=SCREENED_PROBES, margin
     return out
 
 
-def _probes(model, system, pos, base, radius):
-    """Charge-transfer probes: move one cation/anion pair (i+, j−) onto `base`."""
+def _probes(model, system, pos, base, radius, cell=None):
+    """Charge-transfer probes: move one cation/anion pair (i+, j−) closer than `radius` (bohr; the
+    minimum-image distance in a periodic cell) onto `base`."""
     out = []
     n = system.n_atoms
+    dist = _distances(pos, cell)
     for i in range(n):
         ei = model.elements[system.element_index[i]]
         for j in range(n):
             ej = model.elements[system.element_index[j]]
             if i == j or ei.cation is None or ej.anion is None:
                 continue
-            if np.linalg.norm(pos[i] - pos[j]) > radius:
+            if dist[i, j] > radius:
                 continue
             c = base.copy()
             c[system.slice(i)] = 0.0
@@ -313,6 +365,19 @@ def _probes(model, system, pos, base, radius):
             c[system.offsets[j] + ej.anion] = 1.0
             out.append(c)
     return out
+
+
+def _distances(pos, cell):
+    """n×n distances (bohr): direct, or the minimum image over the 27 neighbouring cells."""
+    d = pos[:, None, :] - pos[None, :, :]
+    if cell is None:
+        return np.linalg.norm(d, axis=-1)
+    cell = np.asarray(cell, dtype=float)
+    frac = d @ np.linalg.inv(cell)
+    frac -= np.round(frac)
+    shifts = np.array(list(itertools.product((-1, 0, 1), repeat=3)), dtype=float) @ cell
+    cart = frac @ cell
+    return np.min(np.linalg.norm(cart[:, :, None, :] + shifts[None, None], axis=-1), axis=-1)
 
 
 def chemical_potential(model: ECTModel, system: System, c: np.ndarray, ev: Evaluation) -> tuple:

@@ -15,7 +15,7 @@ STALL = 30               # SPG iterations without an energy decrease > 1e-12·ma
 def vertex_moves(c, sysd, el, pd, opts):
     """Every single-atom (charge kept) and pair (total charge kept) vertex move from c:
     the moved weight vectors and their energies."""
-    elem, woff, qv, pos, pi, pj = sysd
+    elem, woff, qv, pos, pi, pj, lr = sysd
     n = elem.size
     q = np.zeros(n)
     for i in range(n):
@@ -57,7 +57,7 @@ def vertex_moves(c, sysd, el, pd, opts):
 @numba.njit(cache=True)
 def probe_screen(c, g, sysd, pd, nst, charge, cation, anion, radius):
     """Pair-model energy change of every probe (i → cation, j → anion) over the pair list."""
-    elem, woff, qv, pos, pi, pj = sysd
+    elem, woff, qv, pos, pi, pj, lr = sysd
     R, u, boff, Kij, Kji, dKij, dKji, Us, dUs, sres, dsres, tau, dtau = pd
     npair = pi.size
     oi = np.empty(2 * npair, dtype=np.int64)
@@ -65,7 +65,7 @@ def probe_screen(c, g, sysd, pd, nst, charge, cation, anion, radius):
     est = np.empty(2 * npair)
     m = 0
     for p in range(npair):
-        if R[p] > radius:
+        if R[p] > radius or pi[p] == pj[p]:  # (an atom and its own periodic image is no probe)
             continue
         for flip in range(2):
             i = pi[p] if flip == 0 else pj[p]

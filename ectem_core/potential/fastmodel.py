@@ -28,24 +28,36 @@ import time
 import numpy as np
 
 from ..errors import InputError
+from .cell import check_cell, check_neutral, check_overlaps
 from .kernels import energy_kernel, pair_data_kernel
+from .long_range import long_range_data
 from .model import Evaluation
 
 VARIANT_CODES = {"pure": 0, "resonance": 1, "thermal": 2}
 SUPPORTED_VARIANTS = ("pure", "resonance", "thermal")
 _NONE = -1
+EWALD_TOL = 1e-10   # relative accuracy of the periodic q_i q_j / R sum (docs/periodic.md)
 
 # ----------------------------------------------------------------------------- Python front end
 class PairData:
-    """Positions-only data of one geometry (pair list, tables, switches); see `FastModel.pair_data`."""
+    """Positions-only data of one geometry (pair list, tables, switches); see `FastModel.pair_data`.
+    cell: None (cluster) or the periodic cell (rows = lattice vectors, bohr); shift: the lattice
+    vector of each pair's image (bohr)."""
 
-    def __init__(self, system, positions, pi, pj, arrays, sysd, seconds):
+    def __init__(self, system, positions, pi, pj, arrays, sysd, seconds, cell=None, shift=None):
         self.system = system
         self.positions = positions
         self.pi, self.pj = pi, pj
         self.arrays = arrays
         self.sysd = sysd
         self.seconds = seconds
+        self.cell = cell
+        self.shift = shift
+
+    @property
+    def volume(self) -> float | None:
+        """Cell volume (bohr³), None for a cluster."""
+        return None if self.cell is None else abs(float(np.linalg.det(self.cell)))
 
     @property
     def n_pairs(self) -> int:
@@ -61,8 +73,9 @@ class FastModel:
     ~30 bohr); the thermal τ keeps its own range R_s + w ln(T0/tol) (R_s ≈ 16 bohr for LiF)."""
 
     def __init__(self, model, cutoff_tol: float | None = None, switch_width: float = 2.0,
-                 r_max: float | None = None):
+                 r_max: float | None = None, ewald_tol: float = EWALD_TOL):
         self.model = model
+        self.ewald_tol = float(ewald_tol)
         self.r_max = None if r_max is None else float(r_max)
         if self.r_max is not None and not (cutoff_tol is not None and self.r_max > switch_width):
             raise InputError(f"fast model: r_max needs a cutoff_tol and must exceed switch_width (got {r_max})")
@@ -225,8 +238,10 @@ class FastModel:
         return r_on
 
     # ------------------------------------------------------------------ evaluation
-    def pair_data(self, system, positions) -> PairData:
-        """Pair list and every positions-only quantity of one geometry."""
+    def pair_data(self, system, positions, cell=None) -> PairData:
+        """Pair list and every positions-only quantity of one geometry. cell: None for a cluster,
+        else the 3×3 periodic cell (rows = lattice vectors, bohr; periodic in all three
+        directions), which needs a cut-off model (cutoff_tol) and sums q_i q_j / R by Ewald."""
         if self.reason is not None:
             raise InputError(f"fast model does not support this model ({self.reason})")
         t_start = time.perf_counter()
@@ -238,47 +253,62 @@ class FastModel:
             raise InputError("positions must be finite (bohr)")
         elem = np.asarray(system.element_index, dtype=np.int64)
         woff = np.asarray(system.offsets, dtype=np.int64)
-        from .neighbours import all_pairs, neighbour_pairs
+        from .neighbours import all_pairs, neighbour_pairs, periodic_pairs
 
-        if self.cutoff_tol is None:
+        if cell is not None:
+            if self.cutoff_tol is None:
+                raise InputError("a periodic cell needs a cut-off model: build the fast model with cutoff_tol "
+                                 "(e.g. fast_model(model, cutoff_tol=1e-6, r_max=12.0))")
+            cell = np.ascontiguousarray(check_cell(cell)[0])
+            check_overlaps(pos, cell)
+            pi, pj, shift = periodic_pairs(pos, cell, float(self.rcut.max()))
+        elif self.cutoff_tol is None:
             pi, pj = all_pairs(n)
+            shift = np.zeros((pi.size, 3))
         else:
             pi, pj = neighbour_pairs(pos, float(self.rcut.max())) if n > 1 else all_pairs(n)
-            keep = np.linalg.norm(pos[pi] - pos[pj], axis=1) < self.rcut[elem[pi], elem[pj]]
-            pi, pj = np.ascontiguousarray(pi[keep]), np.ascontiguousarray(pj[keep])
+            shift = np.zeros((pi.size, 3))
+        d = np.linalg.norm(pos[pi] - pos[pj] - shift, axis=1)
+        if self.cutoff_tol is not None:
+            keep = d < self.rcut[elem[pi], elem[pj]]
+            pi, pj, shift, d = (np.ascontiguousarray(pi[keep]), np.ascontiguousarray(pj[keep]),
+                                np.ascontiguousarray(shift[keep]), d[keep])
         if pi.size:
-            d = np.linalg.norm(pos[pi] - pos[pj], axis=1)
             k = int(np.argmin(d))
-            if d[k] < 1e-8:
+            if d[k] < 1e-8:   # (cells were checked above, with the image named)
                 raise InputError(f"atoms {pi[k]} and {pj[k]} coincide")
-        arrays = pair_data_kernel(pos, elem, woff, pi, pj, self.tabs, self.el, self.pair_opts)
+        arrays = pair_data_kernel(pos, shift, elem, woff, pi, pj, self.tabs, self.el, self.pair_opts)
         qv = self.model.charge_vector(system).astype(float)
-        sysd = (elem, woff, np.ascontiguousarray(qv), pos, pi, pj)
-        return PairData(system, pos, pi, pj, arrays, sysd, time.perf_counter() - t_start)
+        lr = long_range_data(pos, cell, self.ewald_tol)
+        sysd = (elem, woff, np.ascontiguousarray(qv), pos, pi, pj, lr)
+        return PairData(system, pos, pi, pj, arrays, sysd, time.perf_counter() - t_start, cell, shift)
 
     def evaluate_data(self, pd: PairData, c, want_forces: bool = True) -> Evaluation:
         c = np.ascontiguousarray(np.asarray(c, dtype=float))
         if c.shape != (int(pd.system.offsets[-1]),):
             raise InputError(f"weights: expected {int(pd.system.offsets[-1])} values, got {c.shape}")
-        e_on, e_emb, e_sr, e_lr, e_cpl, grad, grad_r, rho, q = energy_kernel(c, bool(want_forces), pd.sysd, self.el,
-                                                                       pd.arrays, self.opts)
+        if pd.cell is not None:
+            check_neutral(float(self.model.charge_vector(pd.system) @ c))
+        e_on, e_emb, e_sr, e_lr, e_cpl, grad, grad_r, rho, q, strain = energy_kernel(
+            c, bool(want_forces), pd.sysd, self.el, pd.arrays, self.opts)
         energy = float(e_on + e_emb + e_sr + e_lr + e_cpl)
         return Evaluation(energy, grad, grad_r, q, rho,
                           {"onsite": float(e_on), "embedding": float(e_emb), "coulomb": float(e_sr + e_lr),
-                           "coulomb_short": float(e_sr), "coulomb_long": float(e_lr), "coupling": float(e_cpl)})
+                           "coulomb_short": float(e_sr), "coulomb_long": float(e_lr), "coupling": float(e_cpl)},
+                          strain if want_forces else None)
 
-    def evaluate(self, system, positions, c, want_forces: bool = True) -> Evaluation:
-        """Same contract as `ECTModel.evaluate`."""
-        return self.evaluate_data(self.pair_data(system, positions), c, want_forces)
+    def evaluate(self, system, positions, c, want_forces: bool = True, cell=None) -> Evaluation:
+        """Same contract as `ECTModel.evaluate`; cell (bohr, rows) for a periodic cell."""
+        return self.evaluate_data(self.pair_data(system, positions, cell), c, want_forces)
 
 
 def fast_model(model, cutoff_tol: float | None = None, switch_width: float = 2.0,
-               r_max: float | None = None) -> FastModel:
+               r_max: float | None = None, ewald_tol: float = EWALD_TOL) -> FastModel:
     """The FastModel of `model` (built once per model and settings, kept on the model)."""
     cache = model.__dict__.setdefault("_fast_models", {})
-    key = (cutoff_tol, float(switch_width), r_max, repr(model.options))
+    key = (cutoff_tol, float(switch_width), r_max, float(ewald_tol), repr(model.options))
     if key not in cache:
-        cache[key] = FastModel(model, cutoff_tol, switch_width, r_max)
+        cache[key] = FastModel(model, cutoff_tol, switch_width, r_max, ewald_tol)
     return cache[key]
 
 

@@ -9,7 +9,11 @@ import numba
 import numpy as np
 
 from ..embedding.function import eval_one
+from .ewald import _energy_kernel as ewald_pair_kspace
 from .pair_tables import switch_nb
+
+_VA = (0, 1, 2, 1, 0, 0)   # Voigt order xx yy zz yz xz xy
+_VB = (0, 1, 2, 2, 2, 1)
 
 
 # ----------------------------------------------------------------------------- table evaluation
@@ -63,7 +67,9 @@ def _tab(tid, R, knots, kstart, coefs, cstart, meta, short):
 
 # ----------------------------------------------------------------------------- positions-only part
 @numba.njit(cache=True, error_model="numpy")
-def pair_data_kernel(pos, elem, woff, pi, pj, tabs, el, pair_opts):
+def pair_data_kernel(pos, shift, elem, woff, pi, pj, tabs, el, pair_opts):
+    """Positions-only pair data; pair p joins atom pi[p] and the image pj[p] + shift[p] (bohr):
+    R_p = |pos[pi] − pos[pj] − shift[p]| (shift = 0 for clusters, a lattice vector in cells)."""
     knots, kstart, coefs, cstart, meta, Sid, Uid, rhoid = tabs
     nst, charge, nel, dE, ground, cation, anion, emb, eoff, eend, selfov = el
     point, r_on, width, rs, T0, tw, tau_on = pair_opts
@@ -89,9 +95,9 @@ def pair_data_kernel(pos, elem, woff, pi, pj, tabs, el, pair_opts):
     for p in range(npair):
         i = pi[p]
         j = pj[p]
-        d0 = pos[i, 0] - pos[j, 0]
-        d1 = pos[i, 1] - pos[j, 1]
-        d2 = pos[i, 2] - pos[j, 2]
+        d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]
+        d1 = pos[i, 1] - pos[j, 1] - shift[p, 1]
+        d2 = pos[i, 2] - pos[j, 2] - shift[p, 2]
         r = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
         R[p] = r
         u[p, 0] = d0 / r
@@ -148,8 +154,9 @@ def pair_data_kernel(pos, elem, woff, pi, pj, tabs, el, pair_opts):
 
 # ----------------------------------------------------------------------------- weight-dependent part
 @numba.njit(cache=True, error_model="numpy")
-def long_range_direct(pos, q, want_r, grad_r):
-    """E = Σ_{i<j} q_i q_j / R_ij over charged atoms; φ_i = Σ_j q_j / R_ij; adds dE/dR to grad_r."""
+def long_range_direct(pos, q, want_r, grad_r, strain):
+    """E = Σ_{i<j} q_i q_j / R_ij over charged atoms; φ_i = Σ_j q_j / R_ij; adds dE/dR to grad_r
+    and dE/dε (homogeneous strain) to strain."""
     n = q.size
     phi = np.zeros(n)
     idx = np.empty(n, dtype=np.int64)
@@ -179,14 +186,59 @@ def long_range_direct(pos, q, want_r, grad_r):
                 grad_r[j, 0] -= f * d0
                 grad_r[j, 1] -= f * d1
                 grad_r[j, 2] -= f * d2
+                strain[0, 0] += f * d0 * d0
+                strain[0, 1] += f * d0 * d1
+                strain[0, 2] += f * d0 * d2
+                strain[1, 1] += f * d1 * d1
+                strain[1, 2] += f * d1 * d2
+                strain[2, 2] += f * d2 * d2
+    return e, phi
+
+
+@numba.njit(cache=True, error_model="numpy")
+def long_range(pos, q, want_r, grad_r, strain, lr):
+    """The q_i q_j / R energy of the atom charges: a direct sum for clusters (lr[0] == 0), an Ewald
+    sum for periodic cells (lr[0] == 1, see ewald.py); returns (E, φ = dE/dq)."""
+    if lr[0] == 0:
+        e, phi = long_range_direct(pos, q, want_r, grad_r, strain)
+        strain[1, 0] = strain[0, 1]
+        strain[2, 0] = strain[0, 2]
+        strain[2, 1] = strain[1, 2]
+        return e, phi
+    _m, pi, pj, g, dg, w, kvec, kfac, kstrain, cos_kr, sin_kr, alpha, volume = lr
+    e_real, e_rec, phi, grad, sv = ewald_pair_kspace(q, pi, pj, g, dg, w, kvec, kfac, kstrain, cos_kr, sin_kr,
+                                                     want_r, want_r)
+    # self term −α/√π Σq² and the neutralizing background −π Q²/(2Vα²) (zero for the neutral cells callers allow)
+    Q = 0.0
+    for i in range(q.size):
+        Q += q[i]
+    qq = 0.0
+    for i in range(q.size):
+        qq += q[i] * q[i]
+    e = e_real + e_rec - alpha / math.sqrt(math.pi) * qq - math.pi * Q * Q / (2.0 * volume * alpha * alpha)
+    for i in range(q.size):
+        phi[i] -= 2.0 * alpha / math.sqrt(math.pi) * q[i] + math.pi * Q / (volume * alpha * alpha)
+    if want_r:
+        e_bg = -math.pi * Q * Q / (2.0 * volume * alpha * alpha)
+        for i in range(q.size):
+            for x in range(3):
+                grad_r[i, x] += grad[i, x]
+        for v in range(6):
+            a = _VA[v]
+            b = _VB[v]
+            strain[a, b] += sv[v]
+            if a != b:
+                strain[b, a] += sv[v]
+        for x in range(3):
+            strain[x, x] -= e_bg
     return e, phi
 
 
 @numba.njit(cache=True, error_model="numpy")
 def energy_kernel(c, want_r, sysd, el, pd, opts):
     """Energy parts (onsite, embedding, coulomb short, coulomb long, coupling), grad_c, grad_r,
-    ρ̄ and atom charges at weights c (see module docstring)."""
-    elem, woff, qv, pos, pi, pj = sysd
+    ρ̄, atom charges and the strain derivative dE/dε (hartree; with want_r) at weights c."""
+    elem, woff, qv, pos, pi, pj, lr = sysd
     nst, charge, nel, dE, ground, cation, anion, emb, eoff, eend, selfov = el
     R, u, boff, Kij, Kji, dKij, dKji, Us, dUs, sres, dsres, tau, dtau = pd
     variant, eta, eps, cls, ncls = opts
@@ -242,6 +294,7 @@ def energy_kernel(c, want_r, sysd, el, pd, opts):
             for s in range(ni):
                 grad[a + s] += g * sigma[a + s]
     grad_r = np.zeros((n, 3))
+    strain = np.zeros((3, 3))
     e_sr = 0.0
     for p in range(npair):
         i = pi[p]
@@ -267,10 +320,8 @@ def energy_kernel(c, want_r, sysd, el, pd, opts):
                 if want_r:
                     dEdR += cs * ct * (Gi * dKij[o + s * nj + t] + Gj * dKji[o + t * ni + s] + dUs[o + s * nj + t])
         if want_r and dEdR != 0.0:
-            for x in range(3):
-                grad_r[i, x] += dEdR * u[p, x]
-                grad_r[j, x] -= dEdR * u[p, x]
-    e_lr, phi = long_range_direct(pos, qa, want_r, grad_r)
+            _add_pair_gradient(grad_r, strain, i, j, dEdR, u[p], R[p])
+    e_lr, phi = long_range(pos, qa, want_r, grad_r, strain, lr)
     for i in range(n):
         if phi[i] != 0.0:
             for s in range(woff[i], woff[i + 1]):
@@ -309,10 +360,7 @@ def energy_kernel(c, want_r, sysd, el, pd, opts):
                 grad[a + sa] += gg * wN * c[b + sb]
                 grad[b + sb] += gg * wN * c[a + sa]
                 if want_r:
-                    d = -2.0 * dH * (root - eps)
-                    for x in range(3):
-                        grad_r[i, x] += d * u[p, x]
-                        grad_r[j, x] -= d * u[p, x]
+                    _add_pair_gradient(grad_r, strain, i, j, -2.0 * dH * (root - eps), u[p], R[p])
     elif variant == 2:
         # Σ_i T_i Σ_q p_iq ln p_iq, p_iq = Σ_{s: q_s = q} c_is (classes cls[k, s], ncls[k] of them)
         T = np.zeros(n)
@@ -341,8 +389,15 @@ def energy_kernel(c, want_r, sysd, el, pd, opts):
         if want_r:
             for p in range(npair):
                 if dtau[p] != 0.0:
-                    d = dtau[p] * (Hs[pi[p]] + Hs[pj[p]])
-                    for x in range(3):
-                        grad_r[pi[p], x] += d * u[p, x]
-                        grad_r[pj[p], x] -= d * u[p, x]
-    return e_on, e_emb, e_sr, e_lr, e_cpl, grad, grad_r, rho, qa
+                    _add_pair_gradient(grad_r, strain, pi[p], pj[p], dtau[p] * (Hs[pi[p]] + Hs[pj[p]]), u[p], R[p])
+    return e_on, e_emb, e_sr, e_lr, e_cpl, grad, grad_r, rho, qa, strain
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _add_pair_gradient(grad_r, strain, i, j, dEdR, u, R):
+    """A pair term's dE/dR_ij into the atom gradients and into dE/dε_xy = Σ dE/dR · u_x u_y R."""
+    for x in range(3):
+        grad_r[i, x] += dEdR * u[x]
+        grad_r[j, x] -= dEdR * u[x]
+        for y in range(3):
+            strain[x, y] += dEdR * u[x] * u[y] * R

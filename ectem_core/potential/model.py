@@ -92,7 +92,9 @@ class ModelOptions:
 @dataclass
 class Evaluation:
     """Energy (hartree), its gradient with respect to the weights and to positions
-    (hartree/bohr), charges and background densities at one (R, c)."""
+    (hartree/bohr), charges and background densities at one (R, c); `strain`: dE/dε (3×3,
+    hartree) under a homogeneous strain of positions (and cell), where the evaluator gives it
+    (fastmodel with forces): stress = strain / volume."""
 
     energy: float
     grad_c: np.ndarray
@@ -100,6 +102,7 @@ class Evaluation:
     charges: np.ndarray
     rho_bar: np.ndarray
     parts: dict = field(default_factory=dict)
+    strain: np.ndarray | None = None
 
 
 class ECTModel:

@@ -3,6 +3,10 @@ R_ij < cutoff (bohr), found with a cell list in O(N) for a fixed density, or all
 
 `neighbour_pairs(positions_bohr, cutoff)` → (i, j) int64 arrays (i < j), sorted by i then j.
 `all_pairs(n)` → every pair i < j (the exact, O(N²) list the reference model uses).
+`periodic_pairs(positions_bohr, cell_bohr, cutoff)` → (i, j, shift): the half list of a fully
+periodic cell, pair p joining atom i and the image of atom j at pos[j] + shift[p] (bohr), closer
+than the cut-off; i < j with any image, and i == j with its own images in one half space (cells
+smaller than the cut-off included). Each pair of the infinite crystal per cell appears once.
 """
 from __future__ import annotations
 
@@ -107,3 +111,71 @@ def all_pairs(n: int):
     """Every pair i < j of n atoms, ordered like the reference model's double loop."""
     i, j = np.triu_indices(int(n), k=1)
     return i.astype(np.int64), j.astype(np.int64)
+
+
+@numba.njit(cache=True)
+def _image_pairs(frac, cell, nmax, cutoff, store, pi, pj, shift):
+    """Count (store=False) or write every half-list pair (i, j, n) with |r_i − r_j − n·L| < cutoff,
+    positions given as wrapped fractional coordinates `frac`; shift = n·L (wrapped frame)."""
+    n = frac.shape[0]
+    c2 = cutoff * cutoff
+    k = 0
+    for i in range(n):
+        for j in range(i, n):
+            f0 = frac[i, 0] - frac[j, 0]
+            f1 = frac[i, 1] - frac[j, 1]
+            f2 = frac[i, 2] - frac[j, 2]
+            for a in range(-nmax[0], nmax[0] + 1):
+                for b in range(-nmax[1], nmax[1] + 1):
+                    for c in range(-nmax[2], nmax[2] + 1):
+                        if i == j and (a < 0 or (a == 0 and (b < 0 or (b == 0 and c <= 0)))):
+                            continue  # an atom and its own images: one half space, not itself
+                        g0 = f0 - a
+                        g1 = f1 - b
+                        g2 = f2 - c
+                        r2 = 0.0
+                        for x in range(3):
+                            d = g0 * cell[0, x] + g1 * cell[1, x] + g2 * cell[2, x]
+                            r2 += d * d
+                        if r2 < c2:
+                            if store:
+                                pi[k] = i
+                                pj[k] = j
+                                for x in range(3):
+                                    shift[k, x] = a * cell[0, x] + b * cell[1, x] + c * cell[2, x]
+                            k += 1
+    return k
+
+
+def periodic_pairs(positions_bohr, cell_bohr, cutoff: float):
+    """Half neighbour list of a fully periodic cell (rows of `cell_bohr` = lattice vectors, bohr):
+    (i, j, shift) with |pos[i] − pos[j] − shift| < cutoff for the positions as given (not wrapped)."""
+    pos = np.ascontiguousarray(np.asarray(positions_bohr, dtype=float).reshape(-1, 3))
+    cell = np.ascontiguousarray(np.asarray(cell_bohr, dtype=float).reshape(3, 3))
+    if not (np.all(np.isfinite(pos)) and np.all(np.isfinite(cell))):
+        raise InputError("neighbour list: positions and cell must be finite")
+    if not (cutoff > 0 and math.isfinite(cutoff)):
+        raise InputError(f"neighbour list: cutoff must be a positive finite distance in bohr (got {cutoff})")
+    from .cell import check_cell
+
+    check_cell(cell)
+    volume = abs(float(np.linalg.det(cell)))
+    frac = np.linalg.solve(cell.T, pos.T).T
+    whole = np.floor(frac)
+    frac = np.ascontiguousarray(frac - whole)
+    # plane spacings h_a = V / |a_b × a_c|; |n_a| < cutoff / h_a + 1 for wrapped fractional positions
+    h = np.array([volume / np.linalg.norm(np.cross(cell[(a + 1) % 3], cell[(a + 2) % 3])) for a in range(3)])
+    nmax = np.array([int(cutoff / ha) + 1 for ha in h], dtype=np.int64)
+    if np.prod(2 * nmax + 1) > 10**6:
+        raise InputError(f"cutoff {cutoff:.3g} bohr needs more than 10^6 periodic images of this cell "
+                         f"(plane spacings {', '.join(f'{x:.3g}' for x in h)} bohr): the cell is too thin")
+    dummy_i = np.zeros(0, dtype=np.int64)
+    dummy_s = np.zeros((0, 3))
+    m = _image_pairs(frac, cell, nmax, float(cutoff), False, dummy_i, dummy_i, dummy_s)
+    pi = np.empty(m, dtype=np.int64)
+    pj = np.empty(m, dtype=np.int64)
+    shift = np.empty((m, 3))
+    _image_pairs(frac, cell, nmax, float(cutoff), True, pi, pj, shift)
+    # back to the positions as given: r_i − r_j − n·L (wrapped) = pos_i − pos_j − (n + m_i − m_j)·L
+    shift += (whole[pi] - whole[pj]) @ cell
+    return pi, pj, shift

@@ -110,7 +110,7 @@ def test_forces_match_finite_differences_on_charged_cluster(bundle_path, variant
             assert abs(fd - g[i, x]) < 1e-6
 
 
-def test_ase_calculator_energy_forces_charges_and_pbc_refused(bundle_path):
+def test_ase_calculator_energy_forces_charges_and_mixed_pbc_refused(bundle_path):
     from ase import Atoms
     from ase.units import Bohr
 
@@ -136,8 +136,12 @@ def test_ase_calculator_energy_forces_charges_and_pbc_refused(bundle_path):
     periodic.pbc = True
     periodic.cell = [10, 10, 10]
     periodic.calc = ECTEAM(str(bundle_path))
-    with pytest.raises(InputError, match="periodic"):
-        periodic.get_potential_energy()
+    assert np.isfinite(periodic.get_potential_energy()) and periodic.get_stress().shape == (6,)
+    slab = periodic.copy()
+    slab.pbc = [True, True, False]   # a slab is a periodic cell with vacuum (tests/unit/potential/test_periodic.py)
+    slab.calc = ECTEAM(str(bundle_path))
+    with pytest.raises(InputError, match="mixed periodicity"):
+        slab.get_potential_energy()
 
 
 def test_scan_cli_contract_and_bad_input(bundle_path, cli_env_module):
