@@ -490,20 +490,20 @@ def render_fixed_notes(t: Setfl, fun: FixedStateFunctions, setfl_name: str, setf
         "(errors are measured for r ≥ 1 bohr only);",
         "- ρ̄ exceeds ρ̄_max (LAMMPS continues F linearly).",
         "",
-        "Check with ectem on representative snapshots (a cluster cut from the structure, its atoms assigned to "
-        "the types of the LAMMPS run; periodic CPE is not available yet):",
+        "Check with ectem on representative snapshots (the periodic cell, or a cluster cut from the structure; "
+        "atoms assigned to the types of the LAMMPS run):",
         "",
         "```python",
         "from ectem_core.potential.lammps.fixed_states import check_fixed_states",
         f"r = check_fixed_states(\"{bundle_path}\", symbols, positions_bohr, atom_types,   # 0-based type index per atom",
         f"                       types=[{', '.join(repr(n) for n in t.symbols)}], variant=\"{info['variant']}\", "
-        f"background=\"{t.background}\")",
+        f"background=\"{t.background}\", cell=cell_bohr)   # cell=None for a cluster",
         "print(r['valid'], r['max_weight_change'], r['energy_gap_hartree'])",
         "```",
         "",
         "It solves the CPE (`ectem_core.potential.cpe.solve`, the same cutoff-mode energy, total charge of the "
         "fixed states) and reports whether every atom stays in its assigned state. The same check by hand: "
-        "`ECTEAM(bundle, cutoff_tol=…, r_max=…)` (ectem_core.ase) on the cluster, then `calc.weights`.",
+        "`ECTEAM(bundle, cutoff_tol=…, r_max=…)` (ectem_core.ase) on the structure, then `calc.weights`.",
         "",
         "## Units and conventions",
         "- r in Å, energies in eV, the pair tables hold r·φ in eV·Å (setfl), ρ̄ in **bohr⁻³** (consistent in "
@@ -536,9 +536,9 @@ def render_fixed_notes(t: Setfl, fun: FixedStateFunctions, setfl_name: str, setf
     ]
     lines += error_table_lines(err, label="type")
     lines += ["", "Verified against real LAMMPS (tests/integration/test_lammps_fixed_states.py): energies and forces "
-              "of Li⁺/F⁻ and mixed-type clusters (cluster mode) agree with `FastModel(...).evaluate` at the fixed "
-              "weights; periodic LiF (Ewald) gives the same energy on 1 and 2 MPI ranks; see docs/lammps.md for the "
-              "numbers.", ""]
+              "of Li⁺/F⁻ and mixed-type clusters (cluster mode) and energy, forces and stress of a rattled periodic "
+              "LiF cell agree with `FastModel(...).evaluate` at the fixed weights; periodic LiF gives the same energy "
+              "on 1 and 2 MPI ranks; see docs/lammps.md for the numbers.", ""]
     return "\n".join(lines)
 
 
@@ -598,10 +598,11 @@ def export_fixed_states(bundle_path, out, types: list[str] | None = None, elemen
 def check_fixed_states(bundle, symbols, positions_bohr, atom_types, types, variant: str = "pure",
                        background: str = "overlap", proton: bool = False, cutoff_tol: float = DEFAULT_CUTOFF_TOL,
                        r_max: float | None = DEFAULT_R_MAX, switch_width: float = DEFAULT_SWITCH_WIDTH,
-                       tol: float = 1e-6) -> dict:
-    """Does the CPE solution of a cluster keep every atom in its assigned state? Solves the CPE
+                       tol: float = 1e-6, cell=None) -> dict:
+    """Does the CPE solution of a structure keep every atom in its assigned state? Solves the CPE
     (cpe.solve with the cutoff-mode fast model, total charge of the fixed states, warm-started
-    at them) and compares. valid: every weight within `tol` of the fixed ones."""
+    at them) for a cluster, or for a periodic cell (`cell`: 3×3 bohr, rows = lattice vectors;
+    neutral), and compares. valid: every weight within `tol` of the fixed ones."""
     from ..bundle import load_bundle
     from ..cpe import solve
     from ..fastmodel import fast_model
@@ -615,8 +616,9 @@ def check_fixed_states(bundle, symbols, positions_bohr, atom_types, types, varia
     fm = fast_model(pot, cutoff_tol=float(cutoff_tol), switch_width=float(switch_width),
                     r_max=None if r_max is None else float(r_max))
     Q = float(sum(sel[int(k)].charge for k in atom_types))
-    res = solve(pot, system, pos, Q=Q, warm_start=c_fix, fast=fm)
-    e_fix = fm.evaluate(system, pos, c_fix, want_forces=False).energy
+    cell = None if cell is None else np.asarray(cell, dtype=float)
+    res = solve(pot, system, pos, Q=Q, warm_start=c_fix, fast=fm, cell=cell)
+    e_fix = fm.evaluate(system, pos, c_fix, want_forces=False, cell=cell).energy
     dev = np.abs(res.weights - c_fix)
     per_atom = [float(dev[system.slice(i)].max()) for i in range(system.n_atoms)]
     return {"valid": bool(max(per_atom) <= tol), "max_weight_change": float(max(per_atom)),
