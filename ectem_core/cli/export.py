@@ -127,7 +127,8 @@ def _cmd_fixed(args, elements) -> int:
     if args.json:
         print(json.dumps(s, indent=2))
         return 0
-    types = ", ".join(f"{k + 1} = {t['name']} (q {t['charge']:+d})" for k, t in enumerate(s["types"]))
+    types = ", ".join(f"{k + 1} = {t['name']} (q {t['charge']:+d})" if t["charge"] else f"{k + 1} = {t['name']} (q 0)"
+                      for k, t in enumerate(s["types"]))
     print(f"wrote {s['setfl']} ({s['bytes'] / 1e6:.1f} MB, eam/fs, background {s['background']}), {s['input']} "
           f"and {s['notes']}")
     print(f"  LAMMPS types: {types}")
