@@ -6,7 +6,6 @@ LD_LIBRARY_PATH."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import _cli_env, ectem_cmd
+from lammps_helpers import BOHR_ANGSTROM, COULOMB_EV_ANGSTROM, HARTREE_EV, _lammps_env, cluster
 
-HARTREE_EV = 27.211386245988          # CODATA 2018
-BOHR_ANGSTROM = 0.529177210903        # CODATA 2018
-COULOMB_EV_ANGSTROM = 14.3996454784   # e^2/(4 pi eps0) in eV·Å, CODATA 2018
 SYMBOLS = ["H", "Li", "F"]
 Z = {"H": 1, "Li": 3, "F": 9}
 
@@ -48,14 +45,6 @@ print(json.dumps(out))
 '''
 
 
-def _lammps_env() -> dict:
-    env = _cli_env()
-    lib = str(Path(sys.executable).parent.parent / "lib")
-    env["LD_LIBRARY_PATH"] = lib + (os.pathsep + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
-    env["OMP_NUM_THREADS"] = "1"
-    return env
-
-
 def run_lammps(jobs: list[dict], tmp: Path) -> list[list[dict]]:
     """Each job: file, pair_style, elements, box (Å), configs [{types, positions (Å)}]."""
     script = tmp / "run_lammps.py"
@@ -71,20 +60,6 @@ def export(bundle, out: Path, *args) -> dict:
                          capture_output=True, text=True, env=_cli_env(), timeout=600)
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)
-
-
-def cluster(rng, n: int, d_min: float = 2.0, d_near: float = 3.5, half: float = 3.5) -> np.ndarray:
-    """Random positions (bohr): no pair closer than d_min, every atom with a neighbour within d_near."""
-    while True:
-        pos = []
-        while len(pos) < n:
-            p = rng.uniform(-half, half, 3)
-            if all(np.linalg.norm(p - q) >= d_min for q in pos):
-                pos.append(p)
-        pos = np.array(pos)
-        d = np.linalg.norm(pos[:, None] - pos[None], axis=-1) + 1e9 * np.eye(n)
-        if d.min(axis=1).max() <= d_near:
-            return pos
 
 
 def reference(bundle, background: str, symbols, pos_bohr):

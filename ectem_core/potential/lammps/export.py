@@ -9,33 +9,44 @@ Internally atomic units; the file is LAMMPS `units metal`: r in Å, F and r·φ 
 ρ̄ in bohr⁻³ (any density unit is allowed by LAMMPS if used consistently). The functions
 tabulated are the same pair tables and embedding functions `ectem_core.potential` evaluates.
 
-Public API: `plain_eam_functions`, `build_setfl`, `render_setfl`, `render_notes`,
-`export_lammps`, `lammps_spline`, `lammps_eval` (a numpy copy of LAMMPS' PairEAM::interpolate
-used to measure the interpolation error the file will have inside LAMMPS).
+Public API: `plain_eam_functions`, `build_setfl`, `render_notes`, `export_lammps`; the setfl
+container, writer and LAMMPS spline live in `setfl.py` and are re-exported here (`Setfl`,
+`render_setfl`, `measure_errors`, `lammps_spline`, `lammps_eval`: a numpy copy of LAMMPS'
+PairEAM::interpolate used to measure the interpolation error the file will have inside LAMMPS).
 """
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ...elements import BOHR_ANGSTROM, HARTREE_EV
 from ...errors import InputError
-from ...io import write_text
+from .setfl import (  # noqa: F401  (re-exported: the public API of this module before setfl.py existed)
+    EV_ANGSTROM,
+    R_VALID_MIN_BOHR,
+    TAPER_WIDTH_BOHR,
+    Setfl,
+    element_masses,
+    error_table_lines,
+    lammps_eval,
+    lammps_spline,
+    measure_errors,
+    notes_path,
+    render_setfl,
+    write_files,
+)
 
 STYLES = ("alloy", "fs")
 BACKGROUNDS = ("overlap", "point")
 DEFAULT_NR = 20000
 DEFAULT_NRHO = 500000
 CUTOFF_TOL = 1e-12          # |f(r)| below this × max|f| on r >= R_VALID_MIN beyond the cut-off
-R_VALID_MIN_BOHR = 1.0      # closest approach the export is checked for
-TAPER_WIDTH_BOHR = 0.5      # C² quintic taper of every pair table just inside the cut-off
 N_NEIGHBOURS_RHO_MAX = 12   # default ρ̄_max = 12 neighbours at R_VALID_MIN of the densest pair
 _R_TABLE_MIN = 0.2          # below this (bohr) values come from the direct formulas (pair tables start here)
-EV_ANGSTROM = HARTREE_EV * BOHR_ANGSTROM   # 1 hartree·bohr in eV·Å (Z_a Z_b e²/4πε₀ at r·φ(0))
 
 
 # ------------------------------------------------------------------------------ physics
@@ -151,70 +162,7 @@ def plain_eam_functions(bundle: dict, background: str = "overlap", elements: lis
     return PlainEAM(symbols, Z, N, background, emb, tables, states)
 
 
-# ------------------------------------------------------------------------------ LAMMPS spline
-
-def lammps_spline(f: np.ndarray) -> np.ndarray:
-    """Coefficients (n, 4) [c3, c4, c5, c6] of PairEAM::interpolate on unit spacing: on interval m
-    (0-based, x in [m, m+1]) value = ((c3 p + c4) p + c5) p + c6, p = x − m; slopes from the
-    fourth-order centred difference (first/second order at both ends), exactly as LAMMPS."""
-    f = np.asarray(f, dtype=float)
-    n = f.size
-    s5 = np.empty(n)
-    s5[0] = f[1] - f[0]
-    s5[1] = 0.5 * (f[2] - f[0])
-    s5[n - 2] = 0.5 * (f[n - 1] - f[n - 3])
-    s5[n - 1] = f[n - 1] - f[n - 2]
-    s5[2:n - 2] = ((f[0:n - 4] - f[4:n]) + 8.0 * (f[3:n - 1] - f[1:n - 3])) / 12.0
-    c = np.zeros((n, 4))
-    c[:, 3] = f
-    c[:, 2] = s5
-    c[:-1, 1] = 3.0 * (f[1:] - f[:-1]) - 2.0 * s5[:-1] - s5[1:]
-    c[:-1, 0] = s5[:-1] + s5[1:] - 2.0 * (f[1:] - f[:-1])
-    return c
-
-
-def lammps_eval(c: np.ndarray, delta: float, x, embedding: bool = False):
-    """(value, derivative) at x as PairEAM::compute evaluates a table with spacing delta
-    (embedding=True: the F(ρ̄) lookup with its clamp m >= 1 and linear extrapolation past ρ̄_max)."""
-    x = np.asarray(x, dtype=float)
-    n = c.shape[0]
-    p = x / delta + 1.0
-    m = p.astype(int)
-    m = np.minimum(m, n - 1)
-    if embedding:
-        m = np.maximum(m, 1)
-    p = np.minimum(p - m, 1.0)
-    k = m - 1
-    c3, c4, c5, c6 = c[k, 0], c[k, 1], c[k, 2], c[k, 3]
-    val = ((c3 * p + c4) * p + c5) * p + c6
-    der = ((3.0 * c3 * p + 2.0 * c4) * p + c5) / delta
-    if embedding:
-        xmax = (n - 1) * delta
-        val = np.where(x > xmax, val + der * (x - xmax), val)
-    return val, der
-
-
 # ------------------------------------------------------------------------------ tables
-
-@dataclass
-class Setfl:
-    """Everything one setfl file holds (metal units) plus what was measured while building it."""
-
-    style: str
-    background: str
-    symbols: list
-    Z: list
-    masses: list
-    nr: int
-    dr: float                 # Å
-    cutoff: float             # Å
-    nrho: int
-    drho: float               # bohr⁻³
-    F: np.ndarray             # (nel, nrho) eV
-    rho: np.ndarray           # (nel_from, nel_at, nr): density at an `at` atom from a `from` atom
-    z2r: dict                 # (i, j), j <= i: (nr,) r·φ in eV·Å
-    info: dict = field(default_factory=dict)
-
 
 def _taper(r, r_on, r_off):
     x = np.clip((r - r_on) / (r_off - r_on), 0.0, 1.0)
@@ -288,8 +236,7 @@ def build_setfl(bundle: dict, style: str | None = None, background: str = "overl
     drho = rho_max / (nrho - 1)
     rho_grid = np.arange(nrho) * drho
     F = np.array([fun.embedding[a](rho_grid)[0] * HARTREE_EV for a in range(n)])
-    from ase.data import atomic_masses
-    masses = [float(atomic_masses[z]) for z in fun.Z]
+    masses = element_masses(fun.Z)
     out = Setfl(style, background, symbols, fun.Z, masses, nr, dr, cut, nrho, drho, F, rho, z2r)
     if style == "alloy":   # one density per neighbour element: check it does not depend on the receiver
         for b in range(n):
@@ -317,97 +264,7 @@ def _truncation(fun: PlainEAM, r_on: float) -> dict:
     return {"max_relative_dropped": worst}
 
 
-def measure_errors(fun: PlainEAM, t: Setfl, n_test: int = 20011) -> dict:
-    """Error of the tables as LAMMPS interpolates them (lammps_spline/lammps_eval) against the
-    ectem functions at points between the knots: pair tables on [R_VALID_MIN, taper start]
-    (relative to the function's max |value| and max |slope| there); embedding functions per
-    decade of ρ̄ (absolute, eV and eV·bohr³)."""
-    n = len(t.symbols)
-    r_on = t.info.get("taper_on_bohr", t.cutoff / BOHR_ANGSTROM - TAPER_WIDTH_BOHR)
-    rng = np.random.default_rng(0)
-    rb = np.sort(rng.uniform(R_VALID_MIN_BOHR, r_on, n_test))
-    ra = rb * BOHR_ANGSTROM
-    res = {"density": {}, "pair": {}, "embedding": {}}
-    worst_d = worst_p = 0.0
-    for b in range(n):
-        for a in range(n):
-            v_ref, d_ref = fun.density(a, b, rb)
-            v, d = lammps_eval(lammps_spline(t.rho[b, a]), t.dr, ra)
-            d = d * BOHR_ANGSTROM  # per Å → per bohr
-            ev = float(np.max(np.abs(v - v_ref)) / np.max(np.abs(v_ref)))
-            ed = float(np.max(np.abs(d - d_ref)) / np.max(np.abs(d_ref)))
-            res["density"][f"{t.symbols[a]}<-{t.symbols[b]}"] = {"value": ev, "slope": ed}
-            worst_d = max(worst_d, ev, ed)
-    for i in range(n):
-        for j in range(i + 1):
-            zr, dzr = fun.pair(i, j, rb)
-            # compare φ and dφ/dr (what LAMMPS uses) in hartree, hartree/bohr
-            phi_ref, dphi_ref = zr / rb, (dzr - zr / rb) / rb
-            z, dz = lammps_eval(lammps_spline(t.z2r[i, j]), t.dr, ra)
-            phi = z / ra / HARTREE_EV
-            dphi = (dz / ra - z / ra / ra) / HARTREE_EV * BOHR_ANGSTROM
-            ev = float(np.max(np.abs(phi - phi_ref)) / np.max(np.abs(phi_ref)))
-            ed = float(np.max(np.abs(dphi - dphi_ref)) / np.max(np.abs(dphi_ref)))
-            res["pair"][f"{t.symbols[i]}-{t.symbols[j]}"] = {"value": ev, "slope": ed}
-            worst_p = max(worst_p, ev, ed)
-    rho_max = (t.nrho - 1) * t.drho
-    decades = []
-    hi = rho_max
-    while hi > 50 * t.drho and len(decades) < 8:
-        lo = max(hi / 10.0, 10 * t.drho)
-        decades.append((lo, hi))
-        hi = lo
-    for a in range(n):
-        c = lammps_spline(t.F[a])
-        rows = []
-        for lo, hi in decades:
-            x = np.exp(rng.uniform(math.log(lo), math.log(hi), 4001))
-            F_ref, dF_ref, _ = fun.embedding[a](x)
-            v, d = lammps_eval(c, t.drho, x, embedding=True)
-            rows.append({"rho_lo": lo, "rho_hi": hi,
-                         "max_abs_F_eV": float(np.max(np.abs(F_ref))) * HARTREE_EV,
-                         "err_F_eV": float(np.max(np.abs(v - F_ref * HARTREE_EV))),
-                         "max_abs_dF": float(np.max(np.abs(dF_ref))) * HARTREE_EV,
-                         "err_dF": float(np.max(np.abs(d - dF_ref * HARTREE_EV)))})
-        res["embedding"][t.symbols[a]] = rows
-    res["worst_pair_relative"] = worst_p
-    res["worst_density_relative"] = worst_d
-    return res
-
-
 # ------------------------------------------------------------------------------ files
-
-def _block(values, per_line: int = 5) -> str:
-    v = np.asarray(values, dtype=float)
-    if not np.all(np.isfinite(v)):
-        raise InputError("internal: a table holds a non-finite value")  # pragma: no cover
-    s = [f"{x: .12e}" for x in v]
-    return "\n".join(" ".join(s[k:k + per_line]) for k in range(0, len(s), per_line)) + "\n"
-
-
-def render_setfl(t: Setfl, comments: tuple[str, str, str]) -> str:
-    """The DYNAMO setfl text (eam/alloy or eam/fs layout)."""
-    n = len(t.symbols)
-    parts = [c.replace("\n", " ") + "\n" for c in comments]
-    parts.append(f"{n} {' '.join(t.symbols)}\n")
-    parts.append(f"{t.nrho} {t.drho!r} {t.nr} {t.dr!r} {t.cutoff!r}\n")
-    for a in range(n):
-        parts.append(f"{t.Z[a]} {t.masses[a]!r} 0.0 none\n")
-        parts.append(_block(t.F[a]))
-        if t.style == "alloy":
-            parts.append(_block(t.rho[a, 0]))
-        else:   # eam/fs: block of element a lists the density a contributes at each element's atoms
-            for at in range(n):
-                parts.append(_block(t.rho[a, at]))
-    for i in range(n):
-        for j in range(i + 1):
-            parts.append(_block(t.z2r[i, j]))
-    return "".join(parts)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.2e}"
-
 
 def render_notes(t: Setfl, setfl_name: str, setfl_sha: str, bundle: dict, bundle_path: str) -> str:
     """The Markdown document that travels with the setfl file: what is and is not represented."""
@@ -472,27 +329,11 @@ def render_notes(t: Setfl, setfl_name: str, setfl_sha: str, bundle: dict, bundle
         "## Measured interpolation error (as LAMMPS interpolates; between-knot points)",
         f"Pair tables on {R_VALID_MIN_BOHR} bohr ≤ r ≤ taper start, max |error| / max |function| (value; slope):",
         "",
-        "| table | value | slope |",
-        "|---|---|---|",
     ]
-    for k, v in err["density"].items():
-        lines.append(f"| density {k} | {_fmt(v['value'])} | {_fmt(v['slope'])} |")
-    for k, v in err["pair"].items():
-        lines.append(f"| φ {k} | {_fmt(v['value'])} | {_fmt(v['slope'])} |")
-    lines += ["", "Embedding functions, per range of ρ̄ (bohr⁻³): max |ΔF| (eV) and max |ΔF′| (eV·bohr³) "
-              "with the range's max |F| and |F′|:", "", "| element | ρ̄ range | max|F| | err F | max|F′| | err F′ |",
-              "|---|---|---|---|---|---|"]
-    for sym, rows in err["embedding"].items():
-        for r in rows:
-            lines.append(f"| {sym} | {r['rho_lo']:.2e}–{r['rho_hi']:.2e} | {_fmt(r['max_abs_F_eV'])} | "
-                         f"{_fmt(r['err_F_eV'])} | {_fmt(r['max_abs_dF'])} | {_fmt(r['err_dF'])} |")
+    lines += error_table_lines(err)
     lines += ["", "Verified against real LAMMPS (tests/test_lammps.py): energies and forces of random "
               "H/Li/F clusters agree with `ectem_core.potential` at the neutral ground vertex; see docs/lammps.md.", ""]
     return "\n".join(lines)
-
-
-def notes_path(out: Path) -> Path:
-    return Path(str(out) + ".md")
 
 
 def export_lammps(bundle_path, out, style: str | None = None, background: str = "overlap", nr: int = DEFAULT_NR,
@@ -518,12 +359,7 @@ def export_lammps(bundle_path, out, style: str | None = None, background: str = 
     text = render_setfl(t, comments)
     sha = hashlib.sha256(text.encode()).hexdigest()
     notes = render_notes(t, out.name, sha, bundle, str(bundle_path))
-    write_text(out, text)
-    try:
-        write_text(notes_path(out), notes)
-    except BaseException:
-        out.unlink(missing_ok=True)
-        raise
+    write_files([(out, text), (notes_path(out), notes)])
     return {"setfl": str(out), "notes": str(notes_path(out)), "pair_style": f"eam/{t.style}",
             "background": t.background, "elements": t.symbols, "cutoff_bohr": t.info["cutoff_bohr"],
             "cutoff_angstrom": t.cutoff, "nr": t.nr, "nrho": t.nrho, "rho_max": t.info["rho_max"],
