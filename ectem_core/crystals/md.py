@@ -47,7 +47,7 @@ def crystal_nve(bundle, symbols, a0: float, temperature_K: float, steps: int = 2
     """NVE of a rock-salt supercell (conventional cell × repeat: 64 atoms for 2×2×2) at lattice
     constant a0 (Å), started from Maxwell–Boltzmann velocities at 2 T (half the kinetic energy goes
     into the lattice: the mean temperature settles near T)."""
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.md.velocitydistribution import Stationary, thermalize_momenta
     from ase.md.verlet import VelocityVerlet
 
     from .structures import build
@@ -56,7 +56,7 @@ def crystal_nve(bundle, symbols, a0: float, temperature_K: float, steps: int = 2
         raise InputError(f"MD: need steps >= 2, dt > 0 fs and T >= 0 K (got {steps}, {dt_fs}, {temperature_K})")
     atoms = build(symbols, "rocksalt", a0, cubic=True).repeat(tuple(repeat))
     atoms.calc = _calculator(bundle, variant)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=2.0 * temperature_K, rng=np.random.default_rng(seed))
+    thermalize_momenta(atoms, temperature_K=2.0 * temperature_K, rng=np.random.default_rng(seed))
     Stationary(atoms)
     dyn = VelocityVerlet(atoms, timestep=dt_fs * _fs())
     rec = {k: [] for k in ("time_fs", "e_pot_eV", "e_kin_eV", "e_tot_eV", "temperature_K", "q_min", "q_max")}

@@ -34,7 +34,7 @@ from ectem_core.io import read_json
 
 SMALL_CONFIG = REPO / "tests" / "data" / "small.yaml"
 TITLES = ["Verdict", "Run summary and provenance", "Atomic states", "Density fits", "Embedding concordance",
-          "The potential", "Dissociation and charge benchmarks"]
+          "The potential", "Dissociation and charge benchmarks", "Crystals"]
 TOOLS = {"chromium": "chromium", "pdftoppm": "poppler-utils", "pdftotext": "poppler-utils"}
 LIH_R = [2.5, 2.9, 3.3, 3.7, 4.5]
 
@@ -234,6 +234,14 @@ def report_run(small_workdir, tmp_path_factory):
     (work / "results" / "bundle" / "small.json").unlink()
     (work / "results" / "bundle" / "small.json").symlink_to(small_workdir / "results" / "bundle" / "small.json")
     bench = write_lih_benchmarks(work, work / "results" / "bundle" / "small.json")
+    # the crystal stage, kept small: rock-salt LiF under ECT-EAM and plain EAM, its slab, 4 MD steps
+    from ectem_core.crystals.settings import CrystalSettings
+    from ectem_core.crystals.stage import run_stage
+
+    shutil.rmtree(work / "results" / "crystals", ignore_errors=True)
+    run_stage(work / "results" / "bundle" / "small.json", ["H", "Li", "F"],
+              CrystalSettings(compounds=("LiF",), elements=(), binary_structures=("rocksalt",), models=("ectem", "eam"),
+                              md_steps=4), work / "results" / "crystals" / "small", progress=lambda m: None)
     config = yaml.safe_load(SMALL_CONFIG.read_text())
     html, pdf = work / "results" / "report" / "small.html", work / "results" / "report" / "small.pdf"
     build_report(work, config, html, pdf, grid=ScanGrid(n_inner=9, n_outer=8), pairs=["Li-F"])
@@ -270,8 +278,8 @@ def test_files_are_written_and_self_contained(report_run):
     assert "<link" not in text and "@import" not in text and "url(" not in text
     for title in TITLES:
         assert f"{title}</h2>" in text
-    # 3 fit figures, 3 embedding figures, 1 pair (Li-F), LiH curves + consistency
-    assert len(built["tables"].imgs) == 9
+    # 3 fit figures, 3 embedding figures, 1 pair (Li-F), LiH curves + consistency, crystal EOS + MD
+    assert len(built["tables"].imgs) == 11
 
 
 def test_chromium_screenshot_is_not_blank(built, tmp_path):
@@ -487,7 +495,7 @@ def test_typst_pdf_shows_the_content_of_the_html(report_run, tmp_path):
             if ref.get_object().get("/Subtype") == "/Image":
                 embedded[ref.idnum] = (int(ref.get_object()["/Width"]), int(ref.get_object()["/Height"]))
     assert sorted(embedded.values()) == sorted(png_size(src) for src in report_run["tables"].imgs)
-    assert len(embedded) == len(report_run["tables"].imgs) == 9
+    assert len(embedded) == len(report_run["tables"].imgs) == 11
     # the same HTML renders to the same text again (deterministic, no clock or machine in it)
     assert pdf_text(report_run["typst_again"]) == pdf_text(pdf)
     print(f"typst render of the small report: {report_run['typst_s']:.2f} s, {len(reader.pages)} pages")
@@ -641,3 +649,24 @@ def test_cli_report_bad_input_is_one_line(tmp_path):
                           "report", "--workdir", str(tmp_path), "--configfile", str(tmp_path / "none.yaml")],
                          capture_output=True, text=True, timeout=120, cwd=REPO)
     assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1 and "does not exist" in run.stderr
+
+
+def test_crystal_section_shows_model_and_experiment_with_sources_and_verdict_rows(report_run):
+    """Section 8 from results/crystals/small/crystals.json: the ECT-EAM and plain-EAM rows of rock-salt
+    LiF, the experimental row (Kittel a0 = 4.028 Å, the source named), the slab and MD tables, and
+    verdict rows grading a0 / E_coh / B against experiment and the NVE conservation."""
+    import json
+
+    t = report_run["tables"].tables
+    data = json.loads((report_run["work"] / "results" / "crystals" / "small" / "crystals.json").read_text())
+    rows = t["crystals-table"]
+    ect = row_of(rows, formula="LiF", structure="rocksalt", model="ectem")
+    want = next(r for r in data["rows"] if r["model"] == "ectem")
+    assert float(ect["a0 (Å)"]) == pytest.approx(want["a0_angstrom"], rel=1e-3)
+    exp = row_of(rows, formula="LiF", model="experiment")
+    assert float(exp["a0 (Å)"]) == pytest.approx(4.028) and "Kittel" in exp["weights / notes"]
+    assert len(t["crystal-slabs"]) == 3 and len(t["crystal-md"]) == 3     # header + 2 models / 2 temperatures
+    verdict = t["verdict-table"]
+    checks = {r[0] for r in verdict[1:]}
+    assert {"crystal a0 vs experiment (ectem)", "crystal E_coh vs experiment (ectem)", "NVE energy conservation",
+            "dissociation MD: q → 0"} <= checks

@@ -182,3 +182,21 @@ def test_stage_writes_its_files_with_experiment_and_sources(small_bundle, tmp_pa
     for f in ("eos.png", "md.png"):
         assert (tmp_path / f).read_bytes()[:4] == b"\x89PNG"
     assert len(data["md"]["crystal"]) == 2 and len(data["slabs"]) == 2
+
+
+def test_langevin_md_in_a_periodic_cell_thermalizes_and_keeps_the_ions(small_bundle, lif):
+    """ASE Langevin (NVT) on the 8-atom conventional LiF cell: it runs with the periodic calculator,
+    the temperature comes out finite and positive and the weights stay on the ionic vertex."""
+    from ase import units
+    from ase.md.langevin import Langevin
+
+    from ectem_core.ase import ECTEAM
+    from ectem_core.crystals.structures import build
+
+    _, row = lif
+    at = build(["Li", "F"], "rocksalt", row["a0_angstrom"], cubic=True)
+    at.calc = ECTEAM(str(small_bundle))
+    dyn = Langevin(at, 1.0 * units.fs, temperature_K=600.0, friction=0.05 / units.fs, rng=np.random.default_rng(2))
+    dyn.run(20)
+    assert 0.0 < at.get_temperature() < 5000.0
+    assert np.allclose(np.abs(at.get_charges()), 1.0, atol=1e-9)
