@@ -50,11 +50,11 @@ def settings_from_config(config: dict | None) -> CrystalSettings:
     for key, allowed in (("binary_structures", BINARY), ("elemental_structures", ELEMENTAL), ("models", MODELS)):
         bad = [x for x in getattr(s, key) if x not in allowed]
         if bad:
-            raise InputError(f"config crystals.{key}: {bad[0]!r} is not allowed (use {', '.join(allowed)})")
+            raise InputError(f"crystals.{key}: {bad[0]!r} is not allowed (use {', '.join(allowed)})")
     if s.variant not in VARIANTS:
-        raise InputError(f"config crystals.variant: {s.variant!r} is not a variant (use {', '.join(VARIANTS)})")
+        raise InputError(f"crystals.variant: {s.variant!r} is not a variant (use {', '.join(VARIANTS)})")
     if s.md_steps < 2 or s.md_dt_fs <= 0:
-        raise InputError(f"config crystals: md_steps must be >= 2 and md_dt_fs > 0 (got {s.md_steps}, {s.md_dt_fs})")
+        raise InputError(f"crystals: md_steps must be >= 2 and md_dt_fs > 0 (got {s.md_steps}, {s.md_dt_fs})")
     if config and "elements" in config:
         from .benchmark import split_formula
 
@@ -63,5 +63,5 @@ def settings_from_config(config: dict | None) -> CrystalSettings:
             try:
                 split_formula(f, config["elements"])
             except InputError as exc:
-                raise InputError(f"config crystals: {exc}") from None
+                raise InputError(f"crystals: {exc}") from None
     return s
