@@ -82,8 +82,12 @@ class ECTEAM(Calculator):
         fixed = self.parameters["fixed_weights"]
         if fixed is not None:
             c = np.asarray(fixed, dtype=float)
-            fm = fast if fast is not None else fast_model(self.model)
-            ev = fm.evaluate(system, pos, c, cell=cell)
+            if fast is not None and (self.model.options.variant == "pure" or np.all((c == 0) | (c == 1))):
+                from .fixed import FixedWeights  # active state pairs only, parallel (same numbers)
+
+                ev = FixedWeights(fast, system, c).evaluate(pos, cell=cell)
+            else:
+                ev = (fast or fast_model(self.model)).evaluate(system, pos, c, cell=cell)
             mu = (float("nan"), float("nan"))
         else:
             warm = self._weights if self._symbols == symbols else None

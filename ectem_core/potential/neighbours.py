@@ -147,6 +147,85 @@ def _image_pairs(frac, cell, nmax, cutoff, store, pi, pj, shift):
     return k
 
 
+@numba.njit(cache=True)
+def _binned_pairs(frac, cell, bins, cutoff, store, pi, pj, shift):
+    """The half list of `_image_pairs` for cells at least one cut-off thick in every direction: atoms
+    binned by wrapped fractional coordinates (bins[a] per lattice direction, each >= cutoff thick);
+    every atom against the atoms of its 27 neighbouring bins, a bin across the cell boundary standing
+    for its periodic image. With 1 or 2 bins in a direction the stencil reaches the same bin through
+    different wraps, which are different images, so each image pair is still found once (i < j; an
+    atom's own images are at least one cell thickness, hence one cut-off, away)."""
+    n = frac.shape[0]
+    nb = bins[0] * bins[1] * bins[2]
+    bin_of = np.empty(n, dtype=np.int64)
+    for a in range(n):
+        b0 = min(int(frac[a, 0] * bins[0]), bins[0] - 1)
+        b1 = min(int(frac[a, 1] * bins[1]), bins[1] - 1)
+        b2 = min(int(frac[a, 2] * bins[2]), bins[2] - 1)
+        bin_of[a] = (b0 * bins[1] + b1) * bins[2] + b2
+    order = np.argsort(bin_of, kind="mergesort")
+    start = np.zeros(nb + 1, dtype=np.int64)
+    for a in range(n):
+        start[bin_of[a] + 1] += 1
+    for k in range(nb):
+        start[k + 1] += start[k]
+    c2 = cutoff * cutoff
+    k = 0
+    for i in range(n):
+        b = bin_of[i]
+        b2 = b % bins[2]
+        b1 = (b // bins[2]) % bins[1]
+        b0 = b // (bins[1] * bins[2])
+        for o0 in range(-1, 2):
+            t0 = b0 + o0
+            w0 = 0
+            if t0 < 0:
+                t0 += bins[0]
+                w0 = -1
+            elif t0 >= bins[0]:
+                t0 -= bins[0]
+                w0 = 1
+            for o1 in range(-1, 2):
+                t1 = b1 + o1
+                w1 = 0
+                if t1 < 0:
+                    t1 += bins[1]
+                    w1 = -1
+                elif t1 >= bins[1]:
+                    t1 -= bins[1]
+                    w1 = 1
+                for o2 in range(-1, 2):
+                    t2 = b2 + o2
+                    w2 = 0
+                    if t2 < 0:
+                        t2 += bins[2]
+                        w2 = -1
+                    elif t2 >= bins[2]:
+                        t2 -= bins[2]
+                        w2 = 1
+                    cb = (t0 * bins[1] + t1) * bins[2] + t2
+                    for q in range(start[cb], start[cb + 1]):
+                        j = order[q]
+                        if j <= i:
+                            continue
+                        # image of j at frac[j] + w: d = r_i − (r_j + w·L), i.e. shift = w·L
+                        g0 = frac[i, 0] - frac[j, 0] - w0
+                        g1 = frac[i, 1] - frac[j, 1] - w1
+                        g2 = frac[i, 2] - frac[j, 2] - w2
+                        r2 = 0.0
+                        for x in range(3):
+                            d = g0 * cell[0, x] + g1 * cell[1, x] + g2 * cell[2, x]
+                            r2 += d * d
+                        if r2 < c2:
+                            if store:
+                                pi[k] = i
+                                pj[k] = j
+                                for x in range(3):
+                                    shift[k, x] = w0 * cell[0, x] + w1 * cell[1, x] + w2 * cell[2, x]
+                            k += 1
+    return k
+
+
 def periodic_pairs(positions_bohr, cell_bohr, cutoff: float):
     """Half neighbour list of a fully periodic cell (rows of `cell_bohr` = lattice vectors, bohr):
     (i, j, shift) with |pos[i] − pos[j] − shift| < cutoff for the positions as given (not wrapped)."""
@@ -171,11 +250,21 @@ def periodic_pairs(positions_bohr, cell_bohr, cutoff: float):
                          f"(plane spacings {', '.join(f'{x:.3g}' for x in h)} bohr): the cell is too thin")
     dummy_i = np.zeros(0, dtype=np.int64)
     dummy_s = np.zeros((0, 3))
-    m = _image_pairs(frac, cell, nmax, float(cutoff), False, dummy_i, dummy_i, dummy_s)
-    pi = np.empty(m, dtype=np.int64)
-    pj = np.empty(m, dtype=np.int64)
-    shift = np.empty((m, 3))
-    _image_pairs(frac, cell, nmax, float(cutoff), True, pi, pj, shift)
+    bins = np.floor(h / cutoff).astype(np.int64)
+    if np.all(bins >= 1) and pos.shape[0] > 64:
+        # cell at least one cut-off thick: bins of at least the cut-off along each lattice direction,
+        # 27 neighbouring bins (periodically wrapped, the wrap recorded as the image), O(N)
+        m = _binned_pairs(frac, cell, bins, float(cutoff), False, dummy_i, dummy_i, dummy_s)
+        pi = np.empty(m, dtype=np.int64)
+        pj = np.empty(m, dtype=np.int64)
+        shift = np.empty((m, 3))
+        _binned_pairs(frac, cell, bins, float(cutoff), True, pi, pj, shift)
+    else:
+        m = _image_pairs(frac, cell, nmax, float(cutoff), False, dummy_i, dummy_i, dummy_s)
+        pi = np.empty(m, dtype=np.int64)
+        pj = np.empty(m, dtype=np.int64)
+        shift = np.empty((m, 3))
+        _image_pairs(frac, cell, nmax, float(cutoff), True, pi, pj, shift)
     # back to the positions as given: r_i − r_j − n·L (wrapped) = pos_i − pos_j − (n + m_i − m_j)·L
     shift += (whole[pi] - whole[pj]) @ cell
     return pi, pj, shift

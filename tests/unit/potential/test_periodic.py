@@ -227,3 +227,52 @@ def test_bad_periodic_inputs_give_one_clear_error(small_bundle, case, needle):
     atoms.calc = ECTEAM(str(small_bundle), **kw)
     with pytest.raises(InputError, match=needle):
         atoms.get_potential_energy()
+
+
+@pytest.mark.parametrize("cut", [9.5, 14.0, 25.0])   # 3, 2 and 1 bins per direction
+def test_binned_periodic_pairs_equal_the_image_loop_on_a_large_skewed_cell(cut):
+    """Cells at least one cut-off thick use bins (O(N)); the pairs must be exactly those of the
+    O(N² · images) loop: same count, same set of (i, j, displacement)."""
+    from ectem_core.potential.neighbours import _image_pairs, periodic_pairs
+
+    rng = np.random.default_rng(5)
+    cell = np.diag([31.0, 33.0, 36.0]) + rng.normal(0, 1.0, (3, 3))
+    pos = rng.uniform(0, 1, (300, 3)) @ cell + rng.normal(0, 20.0, (300, 3))   # not wrapped
+    pi, pj, sh = periodic_pairs(pos, cell, cut)
+    frac = np.linalg.solve(cell.T, pos.T).T
+    whole = np.floor(frac)
+    vol = abs(np.linalg.det(cell))
+    h = [vol / np.linalg.norm(np.cross(cell[(a + 1) % 3], cell[(a + 2) % 3])) for a in range(3)]
+    nmax = np.array([int(cut / x) + 1 for x in h], dtype=np.int64)
+    m = _image_pairs(np.ascontiguousarray(frac - whole), cell, nmax, cut, False, np.zeros(0, np.int64),
+                     np.zeros(0, np.int64), np.zeros((0, 3)))
+    bi, bj, bs = np.empty(m, np.int64), np.empty(m, np.int64), np.empty((m, 3))
+    _image_pairs(np.ascontiguousarray(frac - whole), cell, nmax, cut, True, bi, bj, bs)
+    bs += (whole[bi] - whole[bj]) @ cell
+
+    def key(i, j, s):
+        return {(a, b, tuple(np.round(pos[a] - pos[b] - x, 6))) for a, b, x in zip(i, j, s)}
+
+    assert pi.size == m > 1000
+    assert key(pi, pj, sh) == key(bi, bj, bs)
+
+
+def test_fixed_weight_path_equals_the_fast_model(pot, fm, rattled):
+    """potential.fixed (active state pairs only, full list, parallel over atoms) against FastModel:
+    energy, forces, strain and ρ̄ at fixed fractional weights (pure variant) and at the ionic vertex."""
+    from ectem_core.potential.fixed import FixedWeights
+
+    system, pos, cell, c = rattled
+    for w in (c, _ionic(pot, system)):
+        for cl in (cell, None):
+            ref = fm.evaluate(system, pos, w, cell=cl)
+            fw = FixedWeights(fm, system, w)
+            fw.evaluate(pos + 0.3, cell=cl)
+            got = fw.evaluate(pos, cell=cl)        # a Verlet list built 0.3 bohr away is rebuilt (> skin/2)
+            again = fw.evaluate(pos + 0.05, cell=cl)  # ... and reused within it
+            assert fw.list_builds == 2
+            assert again.energy == pytest.approx(fm.evaluate(system, pos + 0.05, w, cell=cl).energy, rel=1e-12)
+            assert got.energy == pytest.approx(ref.energy, rel=1e-12)
+            assert np.allclose(got.grad_r, ref.grad_r, atol=1e-12)
+            assert np.allclose(got.strain, ref.strain, atol=1e-11)
+            assert np.allclose(got.rho_bar, ref.rho_bar, atol=1e-13)
