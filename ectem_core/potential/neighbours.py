@@ -148,6 +148,16 @@ def _image_pairs(frac, cell, nmax, cutoff, store, pi, pj, shift):
 
 
 @numba.njit(cache=True)
+def _wrap_bin(t, nb):
+    """A bin index one step outside 0..nb-1 brought back in, and the lattice wrap (−1, 0, +1) it took."""
+    if t < 0:
+        return t + nb, -1
+    if t >= nb:
+        return t - nb, 1
+    return t, 0
+
+
+@numba.njit(cache=True)
 def _binned_pairs(frac, cell, bins, cutoff, store, pi, pj, shift):
     """The half list of `_image_pairs` for cells at least one cut-off thick in every direction: atoms
     binned by wrapped fractional coordinates (bins[a] per lattice direction, each >= cutoff thick);
@@ -177,32 +187,11 @@ def _binned_pairs(frac, cell, bins, cutoff, store, pi, pj, shift):
         b1 = (b // bins[2]) % bins[1]
         b0 = b // (bins[1] * bins[2])
         for o0 in range(-1, 2):
-            t0 = b0 + o0
-            w0 = 0
-            if t0 < 0:
-                t0 += bins[0]
-                w0 = -1
-            elif t0 >= bins[0]:
-                t0 -= bins[0]
-                w0 = 1
+            t0, w0 = _wrap_bin(b0 + o0, bins[0])
             for o1 in range(-1, 2):
-                t1 = b1 + o1
-                w1 = 0
-                if t1 < 0:
-                    t1 += bins[1]
-                    w1 = -1
-                elif t1 >= bins[1]:
-                    t1 -= bins[1]
-                    w1 = 1
+                t1, w1 = _wrap_bin(b1 + o1, bins[1])
                 for o2 in range(-1, 2):
-                    t2 = b2 + o2
-                    w2 = 0
-                    if t2 < 0:
-                        t2 += bins[2]
-                        w2 = -1
-                    elif t2 >= bins[2]:
-                        t2 -= bins[2]
-                        w2 = 1
+                    t2, w2 = _wrap_bin(b2 + o2, bins[2])
                     cb = (t0 * bins[1] + t1) * bins[2] + t2
                     for q in range(start[cb], start[cb + 1]):
                         j = order[q]
@@ -224,6 +213,15 @@ def _binned_pairs(frac, cell, bins, cutoff, store, pi, pj, shift):
                                     shift[k, x] = w0 * cell[0, x] + w1 * cell[1, x] + w2 * cell[2, x]
                             k += 1
     return k
+
+
+def _count_then_store(kernel, frac, cell, reach, cutoff):
+    """Run a pair kernel twice: count the pairs, then fill arrays of exactly that size."""
+    none_i, none_s = np.zeros(0, dtype=np.int64), np.zeros((0, 3))
+    m = kernel(frac, cell, reach, cutoff, False, none_i, none_i, none_s)
+    pi, pj, shift = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty((m, 3))
+    kernel(frac, cell, reach, cutoff, True, pi, pj, shift)
+    return pi, pj, shift
 
 
 def periodic_pairs(positions_bohr, cell_bohr, cutoff: float):
@@ -248,23 +246,13 @@ def periodic_pairs(positions_bohr, cell_bohr, cutoff: float):
     if np.prod(2 * nmax + 1) > 10**6:
         raise InputError(f"cutoff {cutoff:.3g} bohr needs more than 10^6 periodic images of this cell "
                          f"(plane spacings {', '.join(f'{x:.3g}' for x in h)} bohr): the cell is too thin")
-    dummy_i = np.zeros(0, dtype=np.int64)
-    dummy_s = np.zeros((0, 3))
     bins = np.floor(h / cutoff).astype(np.int64)
     if np.all(bins >= 1) and pos.shape[0] > 64:
         # cell at least one cut-off thick: bins of at least the cut-off along each lattice direction,
         # 27 neighbouring bins (periodically wrapped, the wrap recorded as the image), O(N)
-        m = _binned_pairs(frac, cell, bins, float(cutoff), False, dummy_i, dummy_i, dummy_s)
-        pi = np.empty(m, dtype=np.int64)
-        pj = np.empty(m, dtype=np.int64)
-        shift = np.empty((m, 3))
-        _binned_pairs(frac, cell, bins, float(cutoff), True, pi, pj, shift)
+        pi, pj, shift = _count_then_store(_binned_pairs, frac, cell, bins, float(cutoff))
     else:
-        m = _image_pairs(frac, cell, nmax, float(cutoff), False, dummy_i, dummy_i, dummy_s)
-        pi = np.empty(m, dtype=np.int64)
-        pj = np.empty(m, dtype=np.int64)
-        shift = np.empty((m, 3))
-        _image_pairs(frac, cell, nmax, float(cutoff), True, pi, pj, shift)
+        pi, pj, shift = _count_then_store(_image_pairs, frac, cell, nmax, float(cutoff))
     # back to the positions as given: r_i − r_j − n·L (wrapped) = pos_i − pos_j − (n + m_i − m_j)·L
     shift += (whole[pi] - whole[pj]) @ cell
     return pi, pj, shift
