@@ -90,8 +90,11 @@ def _sha256_text(text: str) -> str:
 
 
 def bundle_parameters_digest(doc: dict) -> str:
-    """parameters_digest of a bundle document with its own significant_digits (10 if absent)."""
-    return parameters_digest({k: doc.get(k) for k in BODY_KEYS},
+    """parameters_digest of a bundle document with its own significant_digits (10 if absent); a
+    tuned bundle's `tuning` section is part of its body (an atoms-only bundle has none, so its
+    digest is what it always was)."""
+    keys = BODY_KEYS + (("tuning",) if doc.get("tuning") else ())
+    return parameters_digest({k: doc.get(k) for k in keys},
                              doc.get("significant_digits", DEFAULT_SIGNIFICANT_DIGITS))
 
 

@@ -85,11 +85,40 @@ class Potential(ECTModel):
                 cation=find(1), anion=find(-1)))
             dicts.append([{"Z": s["Z"], "n_electrons": s["n_electrons"], **s["density"]} for s in states])
             self.ground_energies[sym] = float(info["energy_ground_hartree"])
-        super().__init__(elements, _shared_tables(elements, dicts), options)
+        pairs = _shared_tables(elements, dicts)
+        self.tuning = bundle.get("tuning") or None
+        if self.tuning and self.tuning.get("bond"):
+            from .bond import bonded_pairs
+
+            pairs = bonded_pairs(pairs, elements, _bond_indices(self.tuning["bond"], list(bundle["elements"])),
+                                 [first_ionization(bundle, e.symbol) for e in elements])
+        super().__init__(elements, pairs, options)
         self.bundle_name = bundle.get("name")
 
     def ground_energy(self, symbol: str) -> float:
         return self.ground_energies[symbol]
+
+
+def first_ionization(bundle: dict, symbol: str) -> float | None:
+    """IP (hartree) of an element: ΔE of its unlabelled +1 state in the bundle (ensemble or not)."""
+    for st in bundle["states"]:
+        if st["symbol"] == symbol and st["charge"] == 1 and not st.get("label"):
+            return float(st["delta_e_hartree"])
+    return None
+
+
+def _bond_indices(bond: dict, symbols: list[str]) -> dict:
+    """{"A-B": K} of a tuned bundle → {(ka, kb): K} with ka <= kb element indices."""
+    out = {}
+    for key, K in bond.items():
+        parts = str(key).split("-")
+        if len(parts) != 2 or not all(p in symbols for p in parts):
+            raise InputError(f"bundle tuning.bond: pair {key!r} is not two of the bundle's elements ({', '.join(symbols)})")
+        if not (isinstance(K, (int, float)) and K >= 0):
+            raise InputError(f"bundle tuning.bond.{key} = {K!r}: a bond strength is a number >= 0")
+        ka, kb = sorted(symbols.index(p) for p in parts)
+        out[ka, kb] = float(K)
+    return out
 
 
 _CACHE: dict = {}

@@ -1,0 +1,1 @@
+"""Stage 5c: parsimonious tuning of a bundle to QM reference curves (docs/tune.md)."""
