@@ -100,11 +100,11 @@ class Potential(ECTModel):
 
 
 def first_ionization(bundle: dict, symbol: str) -> float | None:
-    """IP (hartree) of an element: ΔE of its unlabelled +1 state in the bundle (ensemble or not)."""
-    for st in bundle["states"]:
-        if st["symbol"] == symbol and st["charge"] == 1 and not st.get("label"):
-            return float(st["delta_e_hartree"])
-    return None
+    """IP (hartree) of an element: the ionization energy its ground-state record carries (the
+    cation's ΔE, also when the cation is not in the ensemble, e.g. the bare proton)."""
+    ground = bundle["elements"][symbol]["ground_state"]
+    ip = next(st.get("ionization_energy_hartree") for st in bundle["states"] if st["state_id"] == ground)
+    return None if ip is None else float(ip)
 
 
 def _bond_indices(bond: dict, symbols: list[str]) -> dict:

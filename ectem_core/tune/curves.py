@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..elements import HARTREE_EV as EV  # eV per hartree
 from ..errors import InputError
 
-EV = 27.211386245988   # eV per hartree (CODATA 2018)
 MIN_WELL_HARTREE = 0.5 / EV
 
 
