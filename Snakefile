@@ -3,7 +3,7 @@
 #   snakemake --cores 2 --configfile config/production.yaml
 #   snakemake --profile config/profiles/slurm --configfile config/production.yaml
 # Stages (workflow/rules/*.smk, the same names as the ectem_core subpackages):
-#   atoms -> density -> embedding -> potential (bundle) -> molecules, crystals -> deliver (report, archive)
+#   atoms -> density -> embedding -> potential (bundle) -> molecules, crystals, tune -> deliver (report, archive)
 
 
 include: "workflow/rules/common.smk"
@@ -13,6 +13,7 @@ include: "workflow/rules/embedding.smk"
 include: "workflow/rules/potential.smk"
 include: "workflow/rules/molecules.smk"
 include: "workflow/rules/crystals.smk"
+include: "workflow/rules/tune.smk"
 include: "workflow/rules/deliver.smk"
 include: "workflow/rules/crosscheck.smk"
 

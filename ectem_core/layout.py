@@ -118,6 +118,26 @@ def crystal_file(set_name: str, name: str) -> str:
     return f"{RESULTS}/crystals/{set_name}/{name}"
 
 
+# ----------------------------------------------------------------------------- stage 5c: tune
+def cluster_reference_json(name: str) -> str:
+    """QM energy of one held-out polyatomic cluster relative to its free atoms (tune validation)."""
+    return f"{RESULTS}/clusters/{name}.json"
+
+
+def tune_json(set_name: str) -> str:
+    """Parameters, fit, training and held-out tables of the tuned potential."""
+    return f"{RESULTS}/tune/{set_name}.json"
+
+
+def tune_plot(set_name: str) -> str:
+    return f"{RESULTS}/tune/{set_name}.png"
+
+
+def tuned_name(set_name: str) -> str:
+    """The name of a set's tuned bundle (the atoms-only bundle keeps the set's name)."""
+    return f"{set_name}-tuned"
+
+
 # ----------------------------------------------------------------------------- stage 6: report
 def report_html(set_name: str) -> str:
     return f"{RESULTS}/report/{set_name}.html"

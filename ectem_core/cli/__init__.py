@@ -13,7 +13,7 @@ import sys
 from ..errors import EctemError
 from .common import EXIT_USAGE, Parser, fail
 
-COMMANDS = ("atom", "fit", "embed", "scan", "bundle", "export", "report", "crosscheck", "crystal")
+COMMANDS = ("atom", "fit", "embed", "scan", "bundle", "export", "report", "crosscheck", "crystal", "tune")
 
 __all__ = ["COMMANDS", "EXIT_USAGE", "Parser", "build_parser", "main"]
 

@@ -57,3 +57,19 @@ def settings_from_config(config: dict | None) -> TuneSettings:
         if missing:
             raise InputError(f"tune.molecules: {missing[0]!r} is not in molecules.names ({', '.join(mols['names'])})")
     return s
+
+
+def cluster_names(settings: TuneSettings, elements) -> list[str]:
+    """The held-out clusters of a run: tune.clusters (each known and made of the set's elements) or,
+    by default, every registry cluster made only of `elements`."""
+    from ..molecules.clusters import CLUSTERS, check_names, default_clusters
+
+    if settings.clusters is None:
+        return default_clusters(elements)
+    names = check_names(settings.clusters)
+    for n in names:
+        extra = sorted(set(CLUSTERS[n].symbols) - set(elements))
+        if extra:
+            raise InputError(f"tune.clusters: {n} needs {', '.join(extra)}, which is not in elements "
+                             f"({', '.join(elements)})")
+    return names

@@ -64,6 +64,19 @@ def test_tiny_pipeline_runs_and_second_run_does_nothing(tmp_path, cli_env):
     for basis in ("sto-3g", "6-31g"):        # the nested run built the 6-31G bundle
         assert f"basis level (atoms),{basis}/pure,H2," in sens
     assert (tmp_path / "results" / "sensitivity" / "6-31g" / "results" / "bundle" / "tiny.json").exists()
+    # the tune stage: its held-out clusters (those made of H and Li), the tuned bundle and its archive,
+    # while the atoms-only bundle carries no tuning
+    for rel in ("results/clusters/H3_linear.json", "results/clusters/Li2H2.json", "results/tune/tiny.json",
+                "results/tune/tiny.png", "results/bundle/tiny-tuned-0.1.0.tar.gz"):
+        assert (tmp_path / rel).stat().st_size > 0, rel
+    tuned = json.loads((tmp_path / "results" / "bundle" / "tiny-tuned.json").read_text())
+    atoms_only = json.loads((tmp_path / "results" / "bundle" / "tiny.json").read_text())
+    assert "tuning" in tuned and "tuning" not in atoms_only
+    assert tuned["parameters_sha256"] != atoms_only["parameters_sha256"]
+    tune = json.loads((tmp_path / "results" / "tune" / "tiny.json").read_text())
+    assert {c["name"] for c in tune["clusters"]} == {"H3_linear", "Li2H2"}
+    assert [t["mol"] for t in tune["training"]] == ["H2"]
+    assert "9. Tuned potential" in (tmp_path / "results" / "report" / "tiny.html").read_text()
     second = _snakemake(tmp_path, "--configfile", str(cfg), env=cli_env)
     assert second.returncode == 0
     assert "Nothing to be done" in second.stdout + second.stderr
@@ -74,6 +87,8 @@ def test_tiny_pipeline_runs_and_second_run_does_nothing(tmp_path, cli_env):
     (lambda c: c.update(colour="blue"), "unknown key 'colour'"),
     (lambda c: c["levels"]["energy"].update(method="mp7"), "levels.energy.method = 'mp7'"),
     (lambda c: c["levels"]["energy"].update(basis="cc-pvxz"), "levels.energy.basis = 'cc-pvxz'"),
+    (lambda c: c.update(tune={"paramters": ["K"]}), "unknown key 'tune.paramters'"),
+    (lambda c: c.update(tune={"clusters": ["Li4F4"]}), "tune.clusters.0 = 'Li4F4'"),
 ])
 def test_bad_config_fails_at_start_naming_key_and_value(tmp_path, cli_env, mutate, words):
     cfg = yaml.safe_load((REPO / "tests" / "data" / "tiny.yaml").read_text())
@@ -101,3 +116,29 @@ def test_the_config_schema_exists_once_and_the_workflow_validates_against_it():
     assert copies == [Path(schema_path())], copies
     common = (REPO / "workflow" / "rules" / "common.smk").read_text()
     assert "validate(config, schema_path())" in common
+
+
+def _dry_jobs(workdir, cfg: dict, env) -> dict:
+    path = workdir / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    run = _snakemake(workdir, "--configfile", str(path), "-n", env=env, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    text = run.stdout + run.stderr
+    stats = text.split("Job stats:")[1].split("\n\n")[0]
+    return {ln.split()[0]: int(ln.split()[1]) for ln in stats.splitlines()[3:] if len(ln.split()) == 2}
+
+
+def test_the_tune_stage_is_on_by_default_and_off_on_request(tmp_path, cli_env):
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    jobs = _dry_jobs(tmp_path, cfg, cli_env)
+    # H/Li/F: linear H3, (HF)2, Li2F2 and Li2H2 held out; one fit; the tuned archive next to the atoms-only one
+    assert jobs["cluster_reference"] == 4 and jobs["tune"] == 1 and jobs["tuned_package"] == 1
+    assert jobs["bundle_package"] == 1
+    cfg["tune"] = {"enabled": False}
+    jobs = _dry_jobs(tmp_path, cfg, cli_env)
+    assert "tune" not in jobs and "cluster_reference" not in jobs and "tuned_package" not in jobs
+    cfg["tune"] = {"clusters": ["Na2Cl2"]}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    run = _snakemake(tmp_path, "--configfile", str(path), "-n", env=cli_env, timeout=120)
+    assert run.returncode != 0 and "Na2Cl2 needs Cl, Na" in run.stdout + run.stderr

@@ -14,6 +14,7 @@ from ectem_core.embedding import settings_from_config as embedding_settings
 from ectem_core.errors import InputError
 from ectem_core.molecules.diatomics import settings_from_config as molecule_settings
 from ectem_core.potential.settings import settings_from_config as potential_settings
+from ectem_core.tune.settings import cluster_names, settings_from_config as tune_settings
 
 min_version("9.0")
 
@@ -39,6 +40,7 @@ try:
     MOLECULES = molecule_settings(config)
     POTENTIAL = potential_settings(config)
     CRYSTALS = crystal_settings(config)
+    TUNE = tune_settings(config)
 except InputError as _exc:  # one line naming the key, not a traceback
     raise WorkflowError(f"config: {_exc}") from None
 
@@ -49,6 +51,21 @@ STATES = {el: [s.state_id for s in ATOMS.states(el)] for el in ELEMENTS}
 FIT_STATES = {el: [s.state_id for s in ATOMS.states(el) if s.role == "state"] for el in ELEMENTS}
 MOL_NAMES = [m.name for m in MOLECULES.molecules]
 BUNDLE_VERSION = config.get("bundle", {}).get("version", "0.1.0")
+# training molecules of the tune stage (all configured diatomics unless tune.molecules says);
+# the stage runs when it is enabled and has at least one
+TUNE_MOLECULES = list(TUNE.molecules) if TUNE.molecules is not None else MOL_NAMES
+for _m in TUNE_MOLECULES:
+    if _m not in MOL_NAMES:
+        raise WorkflowError(f"config: tune.molecules: {_m!r} is not a configured molecule "
+                            f"(configured: {', '.join(MOL_NAMES) or 'none'}; see molecules.names)")
+TUNE_ON = TUNE.enabled and bool(TUNE_MOLECULES)
+TUNED_VERSION = TUNE.version or BUNDLE_VERSION
+# held-out polyatomic clusters of the tune stage (tune.clusters, default: the registry's clusters
+# made only of the set's elements)
+try:
+    CLUSTER_NAMES = cluster_names(TUNE, ELEMENTS) if TUNE_ON else []
+except InputError as _exc:
+    raise WorkflowError(f"config: {_exc}") from None
 SENSITIVITY_BASES = list(config.get("molecules", {}).get("sensitivity_bases", []))
 
 
@@ -100,12 +117,21 @@ def crystal_outputs():
     return [L.crystal_file(SET_NAME, f) for f in L.CRYSTAL_FILES + ("md.png",)] if CRYSTALS.enabled else []
 
 
+def tune_outputs():
+    """Stage 5c files ([] when the tune stage is off or has no training molecule)."""
+    if not TUNE_ON:
+        return []
+    return [L.tune_json(SET_NAME), L.tune_plot(SET_NAME), L.bundle_json(L.tuned_name(SET_NAME))]
+
+
 def report_inputs():
     return ([L.bundle_json(SET_NAME)] + atom_outputs() + fit_outputs() + embedding_outputs() + benchmark_outputs()
-            + crystal_outputs())
+            + crystal_outputs() + tune_outputs())
 
 
 def final_outputs():
     """What `snakemake` (rule all) builds: everything up to the verified, versioned bundle."""
     return (atom_outputs() + fit_outputs() + embedding_outputs() + [L.bundle_json(SET_NAME)] + benchmark_outputs()
-            + crystal_outputs() + [L.report_html(SET_NAME), L.report_pdf(SET_NAME), L.bundle_archive(SET_NAME, BUNDLE_VERSION)])
+            + crystal_outputs() + tune_outputs() + [L.report_html(SET_NAME), L.report_pdf(SET_NAME),
+                                                    L.bundle_archive(SET_NAME, BUNDLE_VERSION)]
+            + ([L.bundle_archive(L.tuned_name(SET_NAME), TUNED_VERSION)] if TUNE_ON else []))

@@ -1,7 +1,7 @@
 """build_report: the validation report of one element set, as one self-contained HTML file
 (inline CSS, figures as base64 PNG, no network) and a PDF rendered from the same HTML (by the
 typst wheel by default, or by headless Chromium; pdf.py). Reads
-results/{atoms,fits,embedding,bundle,benchmarks,crystals} under a workdir;
+results/{atoms,fits,embedding,bundle,benchmarks,crystals,tune} under a workdir;
 computes the potential's diatomic curves itself. Units: hartree and bohr in tables (eV where
 a column says so)."""
 from __future__ import annotations
@@ -22,10 +22,12 @@ from .crystals import crystal_checks, crystals_section, load_crystals
 from .curves import ScanGrid, heteronuclear_pairs, pair_curves
 from .figures import benchmark_curves_figure, consistency_figure, pair_figure, stage_figure
 from .pdf import DEFAULT_RENDERER, check_renderer, render_pdf
+from .tune import load_tune, tune_checks, tune_section
 
 SECTIONS = [("verdict", "1. Verdict"), ("summary", "2. Run summary and provenance"), ("states", "3. Atomic states"),
             ("fits", "4. Density fits"), ("embedding", "5. Embedding concordance"), ("potential", "6. The potential"),
-            ("benchmarks", "7. Dissociation and charge benchmarks"), ("crystals", "8. Crystals")]
+            ("benchmarks", "7. Dissociation and charge benchmarks"), ("crystals", "8. Crystals"),
+            ("tune", "9. Tuned potential")]
 NOT_RUN = "not run (no molecules configured)"
 
 
@@ -320,8 +322,9 @@ def render_report(workdir, config: dict, grid: ScanGrid | None = None, pairs: li
     pairs = heteronuclear_pairs(res.bundle) if pairs is None else pairs
     curves = [pair_curves(str(res.bundle_path), p, variants, grid, options) for p in pairs]
     crystals = load_crystals(workdir, res.set_name)
+    tuned = load_tune(workdir, res.set_name)
     verdict = (C.fit_checks(res) + C.ip_ea_checks(res) + C.embedding_checks(res) + C.limit_checks(curves)
-               + C.benchmark_checks(mols, configured) + C.switch_checks(curves) + crystal_checks(crystals)
+               + C.benchmark_checks(mols, configured) + C.switch_checks(curves) + crystal_checks(crystals) + tune_checks(tuned)
                + C.provenance_checks(res, config_hash))
     built = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     bodies = {"verdict": verdict_section(verdict),
@@ -329,7 +332,8 @@ def render_report(workdir, config: dict, grid: ScanGrid | None = None, pairs: li
               "states": states_section(res), "fits": fits_section(res), "embedding": embedding_section(res),
               "potential": potential_section(curves, variants, options, grid),
               "benchmarks": benchmarks_section(mols, sensitivity, configured),
-              "crystals": crystals_section(crystals, workdir, res.set_name)}
+              "crystals": crystals_section(crystals, workdir, res.set_name),
+              "tune": tune_section(tuned, workdir, res.set_name)}
     body = "".join(H.section(i, t, bodies[i]) for i, t in SECTIONS)
     lv = (res.bundle.get("levels") or {}).get("energy") or {}
     sub = (f"element set {res.set_name} ({', '.join(res.elements)}); bundle {res.bundle.get('name')} "
