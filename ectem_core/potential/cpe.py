@@ -90,7 +90,8 @@ def _local(model, system, pos, c0, A, b):
 
 
 def solve(model: ECTModel, system: System, positions, Q: float = 0.0, warm_start: np.ndarray | None = None,
-          probe_radius: float = 12.0, method: str = "auto", fast=None, cell=None) -> CPEResult:
+          probe_radius: float = 12.0, method: str = "auto", fast=None, cell=None,
+          global_checks: bool = True) -> CPEResult:
     """Global CPE minimum (exhaustive starts for ≤ 2 atoms; local + probes for clusters).
 
     method: 'auto' (the numba SPG solver where `fastmodel` supports the model, else SLSQP),
@@ -98,7 +99,10 @@ def solve(model: ECTModel, system: System, positions, Q: float = 0.0, warm_start
     fast: a `fastmodel.FastModel` to use (e.g. one with a cut-off); default exact.
     cell: None (cluster) or a periodic cell (3×3 bohr, rows = lattice vectors): needs Q = 0 and a
     cut-off FastModel (default: cutoff_tol 1e-6, r_max 12 bohr); the same starts and global checks,
-    with minimum-image distances for the probes."""
+    with minimum-image distances for the probes.
+    global_checks: False solves locally from `warm_start` alone (no vertex or probe starts, no vertex
+    descent): the cost of one warm-started charge solve, as an MD step between global checks needs;
+    the result is a local minimum that the checks could still improve."""
     if method not in METHODS:
         raise InputError(f"unknown CPE method {method!r}: use one of {', '.join(METHODS)}")
     if cell is not None:
@@ -119,6 +123,20 @@ def solve(model: ECTModel, system: System, positions, Q: float = 0.0, warm_start
                 raise InputError(f"the fast CPE solver does not support this model ({fm.reason}): use method='slsqp'")
             fm = None
     pos = np.asarray(positions, dtype=float).reshape(-1, 3)
+    if not global_checks:
+        if warm_start is None:
+            raise InputError("global_checks=False solves from the warm start alone: pass warm_start")
+        start = np.ascontiguousarray(np.asarray(warm_start, dtype=float))
+        if start.shape != (int(system.offsets[-1]),):
+            raise InputError(f"warm_start: expected {int(system.offsets[-1])} weights, got {start.size}")
+        if fm is None:
+            return _solve_slsqp(model, system, pos, Q, [start])
+        pd = fm.pair_data(system, pos, cell)
+        W, E, status = _run(start[None, :], Q, fm, pd)
+        if status[0] == 3 or not np.isfinite(E[0]):
+            raise EctemError(f"CPE: no feasible local solution from the warm start at total charge {Q:+g}")
+        ev = fm.evaluate_data(pd, W[0])
+        return CPEResult(W[0].copy(), ev, chemical_potential(model, system, W[0], ev), 1, bool(status[0] == 0))
     if fm is None:
         return _solve_slsqp(model, system, pos, Q, _starts(model, system, pos, Q, warm_start, probe_radius))
     pd = fm.pair_data(system, pos, cell)
