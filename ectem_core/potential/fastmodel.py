@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import InputError
 from .cell import check_cell, check_neutral, check_overlaps
 from .kernels import energy_kernel, pair_data_kernel
-from .long_range import long_range_data
+from .long_range import METHODS, long_range_data
 from .model import Evaluation
 
 VARIANT_CODES = {"pure": 0, "resonance": 1, "thermal": 2}
@@ -70,12 +70,22 @@ class FastModel:
     cutoff_tol: None (exact: all pairs) or the tolerance that sets each state pair's radius;
     switch_width (bohr): length of the C¹ switch beyond that radius; r_max (bohr): optional cap
     on every state-pair radius including the switch (diffuse anions such as Li⁻ otherwise need
-    ~30 bohr); the thermal τ keeps its own range R_s + w ln(T0/tol) (R_s ≈ 16 bohr for LiF)."""
+    ~30 bohr); the thermal τ keeps its own range R_s + w ln(T0/tol) (R_s ≈ 16 bohr for LiF);
+    long_range: how Σ q_i q_j / R is summed ("auto", "direct", "ewald", "pme"; long_range.long_range_data),
+    mesh_tol: the relative accuracy of the particle-mesh Ewald sum when it is used."""
 
     def __init__(self, model, cutoff_tol: float | None = None, switch_width: float = 2.0,
-                 r_max: float | None = None, ewald_tol: float = EWALD_TOL):
+                 r_max: float | None = None, ewald_tol: float = EWALD_TOL, long_range: str = "auto",
+                 mesh_tol: float = 1e-6):
         self.model = model
         self.ewald_tol = float(ewald_tol)
+        if long_range not in METHODS:
+            raise InputError(f"fast model: long_range={long_range!r} is not known; use one of "
+                             f"{', '.join(map(repr, METHODS))} (docs/periodic.md, 'Particle-mesh Ewald')")
+        if not (isinstance(mesh_tol, (int, float)) and 0.0 < mesh_tol < 1.0):
+            raise InputError(f"fast model: mesh_tol must be a relative accuracy between 0 and 1 (e.g. 1e-6); got {mesh_tol!r}")
+        self.long_range = long_range
+        self.mesh_tol = float(mesh_tol)
         self.r_max = None if r_max is None else float(r_max)
         if self.r_max is not None and not (cutoff_tol is not None and self.r_max > switch_width):
             raise InputError(f"fast model: r_max needs a cutoff_tol and must exceed switch_width (got {r_max})")
@@ -279,7 +289,7 @@ class FastModel:
                 raise InputError(f"atoms {pi[k]} and {pj[k]} coincide")
         arrays = pair_data_kernel(pos, shift, elem, woff, pi, pj, self.tabs, self.el, self.pair_opts)
         qv = self.model.charge_vector(system).astype(float)
-        lr = long_range_data(pos, cell, self.ewald_tol)
+        lr = long_range_data(pos, cell, self.ewald_tol, method=self.long_range, mesh_tol=self.mesh_tol)
         sysd = (elem, woff, np.ascontiguousarray(qv), pos, pi, pj, lr)
         return PairData(system, pos, pi, pj, arrays, sysd, time.perf_counter() - t_start, cell, shift)
 
@@ -303,12 +313,13 @@ class FastModel:
 
 
 def fast_model(model, cutoff_tol: float | None = None, switch_width: float = 2.0,
-               r_max: float | None = None, ewald_tol: float = EWALD_TOL) -> FastModel:
+               r_max: float | None = None, ewald_tol: float = EWALD_TOL, long_range: str = "auto",
+               mesh_tol: float = 1e-6) -> FastModel:
     """The FastModel of `model` (built once per model and settings, kept on the model)."""
     cache = model.__dict__.setdefault("_fast_models", {})
-    key = (cutoff_tol, float(switch_width), r_max, float(ewald_tol), repr(model.options))
+    key = (cutoff_tol, float(switch_width), r_max, float(ewald_tol), repr(model.options), long_range, mesh_tol)
     if key not in cache:
-        cache[key] = FastModel(model, cutoff_tol, switch_width, r_max, ewald_tol)
+        cache[key] = FastModel(model, cutoff_tol, switch_width, r_max, ewald_tol, long_range, mesh_tol)
     return cache[key]
 
 

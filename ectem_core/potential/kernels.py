@@ -11,6 +11,7 @@ import numpy as np
 from ..embedding.function import eval_one
 from .ewald import _energy_kernel as ewald_pair_kspace
 from .pair_tables import switch_nb
+from .pme_kernels import pme_long_range
 
 _VA = (0, 1, 2, 1, 0, 0)   # Voigt order xx yy zz yz xz xy
 _VB = (0, 1, 2, 2, 2, 1)
@@ -66,7 +67,7 @@ def _tab(tid, R, knots, kstart, coefs, cstart, meta, short):
 
 
 # ----------------------------------------------------------------------------- positions-only part
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", parallel=True)
 def pair_data_kernel(pos, shift, elem, woff, pi, pj, tabs, el, pair_opts):
     """Positions-only pair data; pair p joins atom pi[p] and the image pj[p] + shift[p] (bohr):
     R_p = |pos[pi] − pos[pj] − shift[p]| (shift = 0 for clusters, a lattice vector in cells)."""
@@ -92,7 +93,7 @@ def pair_data_kernel(pos, shift, elem, woff, pi, pj, tabs, el, pair_opts):
     dsres = np.zeros(npair)
     tau = np.zeros(npair)
     dtau = np.zeros(npair)
-    for p in range(npair):
+    for p in numba.prange(npair):   # every pair writes only its own slots: parallel without conflicts
         i = pi[p]
         j = pj[p]
         d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]
@@ -198,14 +199,17 @@ def long_range_direct(pos, q, want_r, grad_r, strain):
 @numba.njit(cache=True, error_model="numpy")
 def long_range(pos, q, want_r, grad_r, strain, lr):
     """The q_i q_j / R energy of the atom charges: a direct sum for clusters (lr[0] == 0), an Ewald
-    sum for periodic cells (lr[0] == 1, see ewald.py); returns (E, φ = dE/dq)."""
+    sum for periodic cells (lr[0] == 1, see ewald.py), particle-mesh Ewald for cells and clusters
+    (lr[0] == 2, see pme.py); returns (E, φ = dE/dq)."""
+    if lr[0] == 2:
+        return pme_long_range(q, want_r, grad_r, strain, lr[13])
     if lr[0] == 0:
         e, phi = long_range_direct(pos, q, want_r, grad_r, strain)
         strain[1, 0] = strain[0, 1]
         strain[2, 0] = strain[0, 2]
         strain[2, 1] = strain[1, 2]
         return e, phi
-    _m, pi, pj, g, dg, w, kvec, kfac, kstrain, cos_kr, sin_kr, alpha, volume = lr
+    _m, pi, pj, g, dg, w, kvec, kfac, kstrain, cos_kr, sin_kr, alpha, volume, _mesh = lr
     e_real, e_rec, phi, grad, sv = ewald_pair_kspace(q, pi, pj, g, dg, w, kvec, kfac, kstrain, cos_kr, sin_kr,
                                                      want_r, want_r)
     # self term −α/√π Σq² and the neutralizing background −π Q²/(2Vα²) (zero for the neutral cells callers allow)

@@ -1,28 +1,75 @@
 """The long-range Coulomb energy Σ_{i<j} q_i q_j / R of the atom charges, as data for the numba
-energy kernel (`kernels.long_range`): a direct sum for clusters, an Ewald sum for periodic cells
-(`ewald.ewald_setup`: positions-only tables built once per geometry, reused for every set of
-charges the CPE tries)."""
+energy kernel (`kernels.long_range`): a direct sum for clusters (mode CLUSTER), an Ewald sum for
+periodic cells (mode PERIODIC, `ewald.ewald_setup`), or the particle-mesh Ewald sum for cells and
+clusters (mode MESH, `pme.pme_setup`); in each case positions-only tables built once per geometry,
+reused for every set of charges the CPE tries."""
 from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
+
 CLUSTER = 0
 PERIODIC = 1
+MESH = 2
+
+METHODS = ("auto", "direct", "ewald", "pme")
+# "auto" switches to PME at these sizes (measured crossover of setup + energy, benchmarks/bench_long_range.py)
+AUTO_PME_CLUSTER_ATOMS = 8000
+AUTO_PME_CELL_ATOMS = 1000
 
 _I = np.zeros(0, dtype=np.int64)
+_I2 = np.zeros((0, 3), dtype=np.int64)
 _F1 = np.zeros(0)
 _F3 = np.zeros((0, 3))
 _F6 = np.zeros((0, 6))
 _FN = np.zeros((0, 0))
+_F33 = np.zeros((3, 3))
+_FP = np.zeros((0, 3, 0))
+_NO_EWALD = (_I, _I, _F1, _F3, _F6, _F3, _F1, _F6, _FN, _FN, 0.0, 0.0)
+_NO_MESH = (_I, _I, _F1, _F1, _F3, _I2, _FP, _FP, _F33, np.zeros((0, 0, 0)), _F33, np.zeros(3, dtype=np.int64),
+            _F3, _I, np.zeros(1, dtype=np.int64), 0.0, 0.0, np.int64(0))
 
 
-def long_range_data(positions, cell, tol: float):
-    """The `lr` tuple of kernels.long_range: (mode, Ewald pair and k-space tables, α, V); the same
-    types for both modes, so one compiled kernel serves clusters and cells."""
-    if cell is None:
-        return (np.int64(CLUSTER), _I, _I, _F1, _F3, _F6, _F3, _F1, _F6, _FN, _FN, 0.0, 0.0)
+def check_method(method: str) -> str:
+    """The long-range method name, validated: one of METHODS."""
+    if method not in METHODS:
+        raise InputError(f"long-range method {method!r} is not known: use one of {', '.join(map(repr, METHODS))} "
+                         "(direct: clusters, ewald: cells, pme: particle-mesh Ewald for both, auto: by size)")
+    return method
+
+
+def choose_method(n_atoms: int, periodic: bool, method: str = "auto") -> str:
+    """The method "auto" resolves to: the exact sums (direct for clusters, ewald for cells) below
+    AUTO_PME_CLUSTER_ATOMS / AUTO_PME_CELL_ATOMS atoms, PME above."""
+    check_method(method)
+    if method != "auto":
+        return method
+    if periodic:
+        return "pme" if n_atoms >= AUTO_PME_CELL_ATOMS else "ewald"
+    return "pme" if n_atoms >= AUTO_PME_CLUSTER_ATOMS else "direct"
+
+
+def long_range_data(positions, cell, tol: float, method: str = "auto", mesh_tol: float | None = None):
+    """The `lr` tuple of kernels.long_range: (mode, Ewald pair and k-space tables, α, V, PME data);
+    the same types for every mode, so one compiled kernel serves clusters and cells. tol: the
+    Ewald accuracy (cells); mesh_tol: the PME accuracy (None: tol)."""
+    periodic = cell is not None
+    n = int(np.asarray(positions).reshape(-1, 3).shape[0])
+    chosen = choose_method(n, periodic, method)
+    if chosen == "direct":
+        if periodic:
+            raise InputError("long-range method 'direct' is for clusters only: use 'ewald' or 'pme' for a periodic cell")
+        return (np.int64(CLUSTER), *_NO_EWALD, _NO_MESH)
+    if chosen == "pme":
+        from .pme import pme_setup
+
+        s = pme_setup(positions, cell, tol=float(tol if mesh_tol is None else mesh_tol))
+        return (np.int64(MESH), *_NO_EWALD, s.data)
+    if not periodic:
+        raise InputError("long-range method 'ewald' needs a periodic cell: use 'direct' or 'pme' for a cluster")
     from .ewald import ewald_setup
 
     s = ewald_setup(positions, cell, tol=tol)
     return (np.int64(PERIODIC), s.pair_i, s.pair_j, s.pair_g, s.pair_dg, s.pair_w, s.kvec, s.kfac, s.kstrain,
-            s.cos_kr, s.sin_kr, float(s.alpha), float(s.volume))
+            s.cos_kr, s.sin_kr, float(s.alpha), float(s.volume), _NO_MESH)
