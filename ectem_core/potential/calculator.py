@@ -42,14 +42,19 @@ class ECTEAM(Calculator):
     fixed_weights: None (solve the CPE) or a flat weight vector held fixed (e.g. the neutral
     ground states: the plain-EAM limit); initial_weights: a flat weight vector that warm-starts the
     first CPE solve (e.g. a crystal's ionic state tiled over a supercell); cpe_skin: None (solve the
-    CPE at every call) or a distance in bohr within which vertex weights are held (module doc).
+    CPE at every call) or a distance in bohr within which vertex weights are held (module doc);
+    global_checks: False re-solves from the previous weights alone (no vertex/probe starts; the
+    first solve is always global), the cost of one warm-started charge solve; long_range: how the
+    Coulomb tail of a cut-off model is summed ('auto': the exact direct/Ewald sums for small
+    systems, particle-mesh Ewald to the relative accuracy `mesh_tol` above ~1000 atoms in a cell
+    or ~8000 in a cluster; or 'direct', 'ewald', 'pme'; docs/periodic.md).
     Attributes: `cpe_solves` and `held_steps` count the calls that solved and that held weights."""
 
     implemented_properties = ["energy", "free_energy", "forces", "charges", "stress"]
     default_parameters = {"variant": "pure", "total_charge": 0.0, "background": "overlap", "proton": False,
                           "cutoff_tol": None, "r_max": 12.0, "ewald_tol": 1e-10, "fixed_weights": None,
                           "initial_weights": None, "cpe_skin": None,
-                          "global_checks": True}
+                          "global_checks": True, "long_range": "auto", "mesh_tol": 1e-6}
 
     def __init__(self, bundle, **kwargs):
         super().__init__(**kwargs)
@@ -97,7 +102,8 @@ class ECTEAM(Calculator):
         fast = None
         if tol is not None:
             fast = fast_model(self.model, cutoff_tol=float(tol), r_max=float(self.parameters["r_max"]),
-                              ewald_tol=float(self.parameters["ewald_tol"]))
+                              ewald_tol=float(self.parameters["ewald_tol"]), long_range=self.parameters["long_range"],
+                              mesh_tol=float(self.parameters["mesh_tol"]))
         fixed = self.parameters["fixed_weights"]
         if self.parameters["cpe_skin"] is not None and fast is None and fixed is None:
             raise InputError("cpe_skin holds weights on the fixed-weight path, which needs a cut-off model: "

@@ -343,7 +343,7 @@ class FixedWeights:
         q = np.ascontiguousarray(self.charges)
         e_lr = 0.0
         if np.any(q != 0.0):   # plain EAM (all neutral) has no long range at all
-            lr = long_range_data(pos, cell, self.fm.ewald_tol)
+            lr = long_range_data(pos, cell, self.fm.ewald_tol, method=self.fm.long_range, mesh_tol=self.fm.mesh_tol)
             e_lr, _phi = long_range(pos, q, bool(want_forces), grad, strain, lr)
         energy = e_sr + e_emb + float(e_lr)
         return Evaluation(energy, np.zeros(0), grad, self.charges.copy(), rho,
