@@ -287,7 +287,12 @@ class FastModel:
             k = int(np.argmin(d))
             if d[k] < 1e-8:   # (cells were checked above, with the image named)
                 raise InputError(f"atoms {pi[k]} and {pj[k]} coincide")
-        arrays = pair_data_kernel(pos, shift, elem, woff, pi, pj, self.tabs, self.el, self.pair_opts)
+        if self.cutoff_tol is not None:   # uniform-grid tables (built on first use, cached on self)
+            from .pair_data_fast import pair_data as pair_data_fast
+
+            arrays = pair_data_fast(self, pos, shift, elem, woff, pi, pj)
+        else:
+            arrays = pair_data_kernel(pos, shift, elem, woff, pi, pj, self.tabs, self.el, self.pair_opts)
         qv = self.model.charge_vector(system).astype(float)
         lr = long_range_data(pos, cell, self.ewald_tol, method=self.long_range, mesh_tol=self.mesh_tol)
         sysd = (elem, woff, np.ascontiguousarray(qv), pos, pi, pj, lr)

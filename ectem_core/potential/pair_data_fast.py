@@ -1,0 +1,202 @@
+"""Positions-only pair data of a cut-off FastModel on uniform-grid tables (hartree, bohr).
+
+Same outputs as `kernels.pair_data_kernel` (R, unit vectors, the per-pair state-block offsets, the
+switched background kernels K_ij, K_ji (bohr⁻³), the short-range Coulomb U^sr (hartree), the
+normalized ground-state overlap and the thermal τ, each with its R-derivative), but every switched
+pair function of a state pair (s, t) comes from an O(1) lookup in `uniform_tables.UniformTables`
+built once per FastModel with one component per (element, state) of weight 1: a pair of states is
+one table cell (three quintics: K_ij, K_ji, U^sr) instead of three binary-searched source tables
+and an exp. Point-density kernels (point background, states without electrons) stay exact, as in
+`fixed.py`; so does the ground-state overlap where it is not K_ij · N (then `_tab` × switch).
+Only for cut-off models (cutoff_tol set): exact mode keeps the exact tables, which run to ∞."""
+from __future__ import annotations
+
+import math
+import sys
+import threading
+
+import numba
+import numpy as np
+
+from .kernels import _tab
+from .pair_tables import switch_nb
+from .uniform_tables import UniformTables, lookup
+
+
+def state_components(fm):
+    """The components of `uniform_tables` for every (element, state): ((k, ((s, 1.0),)), ...) and
+    comp_of (n_elements, max states) → component index (−1 for padding)."""
+    nst = fm.el[0]
+    comps = [(k, ((s, 1.0),)) for k in range(nst.size) for s in range(int(nst[k]))]
+    comp_of = np.full((nst.size, int(nst.max())), -1, dtype=np.int64)
+    for m, (k, ((s, _),)) in enumerate(comps):
+        comp_of[k, s] = m
+    return comps, comp_of
+
+
+def uniform_pair_tables(fm, h0: float = 0.02, rtol: float = 1e-12, h_min: float = 1e-3):
+    """(UniformTables.packed, comp_of) of every state pair of the cut-off FastModel `fm`; built on first
+    use and cached on fm (in the same cache as fixed.FixedWeights, keyed by components and accuracy)."""
+    if fm.cutoff_tol is None:
+        raise ValueError("uniform pair tables need a cut-off model (cutoff_tol)")
+    comps, comp_of = state_components(fm)
+    cache = fm.__dict__.setdefault("_uniform_tables", {})
+    key = (tuple(comps), float(h0), float(rtol), float(h_min))
+    if key not in cache:
+        cache[key] = UniformTables(fm, comps, h0, rtol, h_min)
+    return cache[key].packed, comp_of
+
+
+@numba.njit(cache=True, error_model="numpy", parallel=True)
+def pair_data_uniform(pos, shift, elem, woff, pi, pj, boff, out, ut, comp_of, tabs, el, pair_opts):
+    """`kernels.pair_data_kernel` on uniform tables `ut` (UniformTables.packed of the components
+    comp_of[k, s]); pair p joins atom pi[p] and the image pj[p] + shift[p] (bohr). boff: the per-pair
+    offsets of the state blocks (`block_offsets`); out (6, boff[-1]): filled with K_ij, K_ji, dK_ij/dR,
+    dK_ji/dR, U^sr, dU^sr/dR (every slot written). Parallel over pairs (each writes only its own slots).
+    Returns (R, u, sres, dsres, tau, dtau)."""
+    cpid, r_end, bins, seg_of, seg_lo, seg_inv_h, seg_n, seg_off, cf, rho_tid, sw_lo, sw_width = ut[:12]
+    knots, kstart, coefs, cstart, meta, Sid, Uid, rhoid = tabs
+    nst, charge, nel, dE, ground, cation, anion, emb, eoff, eend, selfov = el
+    point, r_on, width, rs, T0, tw, tau_on = pair_opts
+    npair = pi.size
+    R = np.empty(npair)
+    u = np.empty((npair, 3))
+    Kij = out[0]
+    Kji = out[1]
+    dKij = out[2]
+    dKji = out[3]
+    Us = out[4]
+    dUs = out[5]
+    sres = np.zeros(npair)
+    dsres = np.zeros(npair)
+    tau = np.zeros(npair)
+    dtau = np.zeros(npair)
+    for p in numba.prange(npair):
+        i = pi[p]
+        j = pj[p]
+        d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]
+        d1 = pos[i, 1] - pos[j, 1] - shift[p, 1]
+        d2 = pos[i, 2] - pos[j, 2] - shift[p, 2]
+        r = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        R[p] = r
+        u[p, 0] = d0 / r
+        u[p, 1] = d1 / r
+        u[p, 2] = d2 / r
+        ki = elem[i]
+        kj = elem[j]
+        ni = nst[ki]
+        nj = nst[kj]
+        o = boff[p]
+        for s in range(ni):
+            A = comp_of[ki, s]
+            for t in range(nj):
+                B = comp_of[kj, t]
+                q = cpid[A, B]
+                row, x, ih = lookup(q, r, r_end, bins, seg_of, seg_lo, seg_inv_h, seg_n, seg_off)
+                if row < 0:   # beyond the switch: every function is 0
+                    Kij[o + s * nj + t] = 0.0
+                    dKij[o + s * nj + t] = 0.0
+                    Kji[o + t * ni + s] = 0.0
+                    dKji[o + t * ni + s] = 0.0
+                    Us[o + s * nj + t] = 0.0
+                    dUs[o + s * nj + t] = 0.0
+                    continue
+                oi = 0 if A <= B else 6   # the first six coefficients: K seen by the lower component
+                oj = 6 - oi
+                a = cf[row, oi] + x * (cf[row, oi + 1] + x * (cf[row, oi + 2] + x * (
+                    cf[row, oi + 3] + x * (cf[row, oi + 4] + x * cf[row, oi + 5]))))
+                da = ih * (cf[row, oi + 1] + x * (2.0 * cf[row, oi + 2] + x * (3.0 * cf[row, oi + 3] + x * (
+                    4.0 * cf[row, oi + 4] + x * 5.0 * cf[row, oi + 5]))))
+                b = cf[row, oj] + x * (cf[row, oj + 1] + x * (cf[row, oj + 2] + x * (
+                    cf[row, oj + 3] + x * (cf[row, oj + 4] + x * cf[row, oj + 5]))))
+                db = ih * (cf[row, oj + 1] + x * (2.0 * cf[row, oj + 2] + x * (3.0 * cf[row, oj + 3] + x * (
+                    4.0 * cf[row, oj + 4] + x * 5.0 * cf[row, oj + 5]))))
+                U = cf[row, 12] + x * (cf[row, 13] + x * (cf[row, 14] + x * (
+                    cf[row, 15] + x * (cf[row, 16] + x * cf[row, 17]))))
+                dU = ih * (cf[row, 13] + x * (2.0 * cf[row, 14] + x * (3.0 * cf[row, 15] + x * (
+                    4.0 * cf[row, 16] + x * 5.0 * cf[row, 17]))))
+                if rho_tid[q, 0] >= 0 or rho_tid[q, 1] >= 0:
+                    # point-density kernels: exact source table × switch (uniform_tables.rho_kernels)
+                    sw, dsw = switch_nb(r, sw_lo[q], sw_lo[q] + sw_width)
+                    for side in range(2):
+                        tid = rho_tid[q, side]
+                        if tid < 0 or sw == 0.0:
+                            continue
+                        v, dv = _tab(tid, r, knots, kstart, coefs, cstart, meta, False)
+                        if (side == 0) == (A <= B):
+                            a += sw * v
+                            da += sw * dv + dsw * v
+                        else:
+                            b += sw * v
+                            db += sw * dv + dsw * v
+                Kij[o + s * nj + t] = a
+                dKij[o + s * nj + t] = da
+                Kji[o + t * ni + s] = b
+                dKji[o + t * ni + s] = db
+                Us[o + s * nj + t] = U
+                dUs[o + s * nj + t] = dU
+                if s == ground[ki] and t == ground[kj]:
+                    norm = math.sqrt(selfov[ki] * selfov[kj])
+                    if point or nel[ki, s] == 0:   # K_ij is a point density, not S/N: the overlap table itself
+                        sw, dsw = switch_nb(r, r_on[ki, kj, s, t], r_on[ki, kj, s, t] + width)
+                        S, dS = _tab(Sid[ki, kj, s, t], r, knots, kstart, coefs, cstart, meta, False)
+                        sres[p] = sw * S / norm
+                        dsres[p] = (sw * dS + dsw * S) / norm
+                    else:                          # sw S = N_s · K_ij
+                        sres[p] = a * nel[ki, s] / norm
+                        dsres[p] = da * nel[ki, s] / norm
+        # thermal temperature (model.ECTModel.temperature), switched as in kernels.pair_data_kernel
+        rsw = rs[ki, kj]
+        t0 = T0[ki, kj]
+        if t0 > 0.0 and rsw == rsw and r <= rsw + 40.0 * tw:
+            y = (r - rsw) / tw
+            if y < -40.0:
+                tv, dtv = t0, 0.0
+            else:
+                e = math.exp(y)
+                f = 1.0 / (1.0 + e)
+                tv, dtv = t0 * f, -t0 * e * f * f / tw
+            sw, dsw = switch_nb(r, tau_on[ki, kj], tau_on[ki, kj] + width)
+            tau[p] = sw * tv
+            dtau[p] = sw * dtv + dsw * tv
+    return R, u, sres, dsres, tau, dtau
+
+
+def block_offsets(woff, pi, pj):
+    """Offsets (npair + 1) of each pair's (states of i) × (states of j) block, as pair_data_kernel's boff."""
+    n = woff[1:] - woff[:-1]
+    boff = np.zeros(pi.size + 1, dtype=np.int64)
+    np.cumsum(n[pi] * n[pj], out=boff[1:])
+    return boff
+
+
+_BUFFER_LOCK = threading.Lock()
+
+
+def _buffer(fm, nb):
+    """A (6, nb) float block for the per-state-pair arrays: the one of fm's previous call when nothing
+    refers to it any more (all its PairData gone), else a new one (kept for the next call). Reusing it
+    saves the page faults of a fresh block of tens of MB, which cost as much as the lookups themselves."""
+    with _BUFFER_LOCK:
+        slot = fm.__dict__.setdefault("_pair_data_buffer", [None])
+        buf = slot[0]
+        slot[0] = None   # claimed: a concurrent call allocates its own
+        # references: this local and getrefcount's argument; any more are views held by a PairData
+        if buf is None or buf.size < 6 * nb or sys.getrefcount(buf) > 2:
+            buf = np.empty(max(6 * nb, int(1.25 * 6 * nb)))
+    return buf
+
+
+def pair_data(fm, pos, shift, elem, woff, pi, pj):
+    """The 13 arrays of `kernels.pair_data_kernel` (R, u, boff, K_ij, K_ji, dK_ij/dR, dK_ji/dR, U^sr,
+    dU^sr/dR, sres, dsres, τ, dτ/dR; bohr, hartree) of the cut-off FastModel fm on uniform tables."""
+    ut, comp_of = uniform_pair_tables(fm)
+    boff = block_offsets(woff, pi, pj)
+    nb = int(boff[-1])
+    buf = _buffer(fm, nb)
+    out = buf[:6 * nb].reshape(6, nb)
+    R, u, sres, dsres, tau, dtau = pair_data_uniform(pos, shift, elem, woff, pi, pj, boff, out, ut, comp_of, fm.tabs,
+                                                     fm.el, fm.pair_opts)
+    with _BUFFER_LOCK:
+        fm.__dict__.setdefault("_pair_data_buffer", [None])[0] = buf
+    return R, u, boff, out[0], out[1], out[2], out[3], out[4], out[5], sres, dsres, tau, dtau
