@@ -248,6 +248,24 @@ class FastModel:
         return r_on
 
     # ------------------------------------------------------------------ evaluation
+    VERLET_SKIN = 1.0   # bohr: candidate pairs to r_cut + skin, reused until an atom moved skin/2
+
+    def _candidates(self, pos, cell, build):
+        """Candidate pairs (pi, pj, shift) within the largest cut-off plus VERLET_SKIN, reused while the
+        cell and atom count are the same and no atom has moved more than half the skin (a Verlet list:
+        every pair within the cut-off is among them; the caller keeps those within it)."""
+        v = self.__dict__.get("_verlet")
+        if v is not None:
+            p0, c0, pi, pj, shift = v
+            same_cell = (c0 is None and cell is None) or (c0 is not None and cell is not None and np.array_equal(c0, cell))
+            if same_cell and p0.shape == pos.shape and np.max(np.abs(pos - p0)) < 0.5 * self.VERLET_SKIN / np.sqrt(3.0):
+                return pi, pj, shift
+        pi, pj, shift = build(float(self.rcut.max()) + self.VERLET_SKIN)
+        if shift is None:
+            shift = np.zeros((pi.size, 3))
+        self._verlet = (pos.copy(), None if cell is None else cell.copy(), pi, pj, shift)
+        return pi, pj, shift
+
     def pair_data(self, system, positions, cell=None) -> PairData:
         """Pair list and every positions-only quantity of one geometry. cell: None for a cluster,
         else the 3×3 periodic cell (rows = lattice vectors, bohr; periodic in all three
@@ -271,12 +289,14 @@ class FastModel:
                                  "(e.g. fast_model(model, cutoff_tol=1e-6, r_max=12.0))")
             cell = np.ascontiguousarray(check_cell(cell)[0])
             check_overlaps(pos, cell)
-            pi, pj, shift = periodic_pairs(pos, cell, float(self.rcut.max()))
+            pi, pj, shift = self._candidates(pos, cell, lambda rc: periodic_pairs(pos, cell, rc))
         elif self.cutoff_tol is None:
             pi, pj = all_pairs(n)
             shift = np.zeros((pi.size, 3))
+        elif n > 1:
+            pi, pj, shift = self._candidates(pos, None, lambda rc: (*neighbour_pairs(pos, rc), None))
         else:
-            pi, pj = neighbour_pairs(pos, float(self.rcut.max())) if n > 1 else all_pairs(n)
+            pi, pj = all_pairs(n)
             shift = np.zeros((pi.size, 3))
         d = np.linalg.norm(pos[pi] - pos[pj] - shift, axis=1)
         if self.cutoff_tol is not None:

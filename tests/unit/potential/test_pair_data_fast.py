@@ -172,3 +172,36 @@ def test_the_output_block_is_reused_only_when_free(models):
     assert id(third.arrays[3].base) == block
     for a, b in zip(third.arrays, keep):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("geometry", ["cell", "cluster"])
+def test_verlet_candidates_give_the_pairs_of_a_fresh_search(models, geometry):
+    """pair_data reuses its candidate list (cut-off + 1 bohr skin) while atoms stay within half the
+    skin and rebuilds it beyond: in both cases the pairs within the cut-off are those a brute-force
+    image search finds, and the energy equals that of a model with no list to reuse."""
+    from ectem_core.potential.fastmodel import FastModel
+
+    fm = models["pure"]
+    system, pos, cell = _cell(fm.model) if geometry == "cell" else _cluster(fm.model)
+    c = _weights(fm.model, system, "fractional")
+    rng = np.random.default_rng(5)
+    for step in (0.0, 0.05, 0.2, 1.5):           # within half the skin twice, then beyond it
+        moved = pos + rng.normal(0.0, step / 3.0, pos.shape) if step else pos
+        pd = fm.pair_data(system, moved, cell)
+        elem = np.asarray(system.element_index)
+        shifts = [np.zeros(3)] if cell is None else [np.array([a, b, d]) @ cell for a in range(-3, 4)
+                                                     for b in range(-3, 4) for d in range(-3, 4)]
+        want = set()
+        for i in range(system.n_atoms):
+            for j in range(system.n_atoms):
+                for k, s in enumerate(shifts):
+                    if (i, j, k) == (i, i, len(shifts) // 2 if cell is not None else 0):
+                        continue
+                    r = np.linalg.norm(moved[i] - moved[j] - s)
+                    if r < fm.rcut[elem[i], elem[j]] and (i < j or (i == j and r > 0) or i > j):
+                        want.add((min(i, j), max(i, j), round(float(r), 9)))
+        got = {(min(i, j), max(i, j), round(float(r), 9)) for i, j, r in zip(pd.pi, pd.pj, pd.arrays[0])}
+        assert got == want
+        fresh = FastModel(fm.model, cutoff_tol=1e-6, r_max=12.0)
+        e_fresh = fresh.evaluate(system, moved, c, cell=cell).energy
+        assert fm.evaluate_data(pd, c).energy == pytest.approx(e_fresh, rel=1e-12)
