@@ -295,6 +295,8 @@ class FixedWeights:
         self.tables = cache[key]
         self.charges = fm.model.charges(system, c)
         self._list = None        # (positions, cell, start, nbr, shift) of the last neighbour list
+        self._pairs = None       # its (pi, pj, shift)
+        self._kinds = np.unique(self.elem)
         self.list_builds = 0
 
     def _neighbours(self, pos, cell):
@@ -317,9 +319,10 @@ class FixedWeights:
         if d.size and d.min() < 1e-8:
             raise InputError("two atoms coincide (or an atom sits on a periodic image)")
         keep = d < self.fm.rcut[self.elem[pi], self.elem[pj]] + self.SKIN
-        start, nbr, sh = _half_list(self.system.n_atoms, np.ascontiguousarray(pi[keep]), np.ascontiguousarray(pj[keep]),
-                                    np.ascontiguousarray(shift[keep]))
+        pi, pj, shift = np.ascontiguousarray(pi[keep]), np.ascontiguousarray(pj[keep]), np.ascontiguousarray(shift[keep])
+        start, nbr, sh = _half_list(self.system.n_atoms, pi, pj, shift)
         self._list = (pos.copy(), None if cell is None else cell.copy(), start, nbr, sh)
+        self._pairs = (pi, pj, shift)   # the same list as (i, j, shift), for the long range's real space
         self.list_builds += 1
         return start, nbr, sh
 
@@ -343,7 +346,9 @@ class FixedWeights:
         q = np.ascontiguousarray(self.charges)
         e_lr = 0.0
         if np.any(q != 0.0):   # plain EAM (all neutral) has no long range at all
-            lr = long_range_data(pos, cell, self.fm.ewald_tol, method=self.fm.long_range, mesh_tol=self.fm.mesh_tol)
+            # every pair within the smallest cut-off is in the Verlet list while it is reused (moves < SKIN/2)
+            lr = long_range_data(pos, cell, self.fm.ewald_tol, method=self.fm.long_range, mesh_tol=self.fm.mesh_tol,
+                                 pairs=self._pairs, pair_reach=float(self.fm.rcut[np.ix_(self._kinds, self._kinds)].min()))
             e_lr, _phi = long_range(pos, q, bool(want_forces), grad, strain, lr)
         energy = e_sr + e_emb + float(e_lr)
         return Evaluation(energy, np.zeros(0), grad, self.charges.copy(), rho,

@@ -17,6 +17,10 @@ METHODS = ("auto", "direct", "ewald", "pme")
 # "auto" switches to PME at these sizes (measured crossover of setup + energy, benchmarks/bench_long_range.py)
 AUTO_PME_CLUSTER_ATOMS = 8000
 AUTO_PME_CELL_ATOMS = 1000
+# a caller's pair list (pairs, pair_reach) is PME's real-space list when it reaches this far (bohr); its
+# reach, capped, is then PME's r_cut: a longer reach lowers α and coarsens the mesh at no search cost
+MIN_PAIR_REACH = 8.0
+MAX_PAIR_REACH = 16.0
 
 _I = np.zeros(0, dtype=np.int64)
 _I2 = np.zeros((0, 3), dtype=np.int64)
@@ -50,10 +54,13 @@ def choose_method(n_atoms: int, periodic: bool, method: str = "auto") -> str:
     return "pme" if n_atoms >= AUTO_PME_CLUSTER_ATOMS else "direct"
 
 
-def long_range_data(positions, cell, tol: float, method: str = "auto", mesh_tol: float | None = None):
+def long_range_data(positions, cell, tol: float, method: str = "auto", mesh_tol: float | None = None,
+                    pairs=None, pair_reach: float | None = None):
     """The `lr` tuple of kernels.long_range: (mode, Ewald pair and k-space tables, α, V, PME data);
     the same types for every mode, so one compiled kernel serves clusters and cells. tol: the
-    Ewald accuracy (cells); mesh_tol: the PME accuracy (None: tol)."""
+    Ewald accuracy (cells); mesh_tol: the PME accuracy (None: tol); pairs, pair_reach: a half pair
+    list (pi, pj, shift) holding every pair within pair_reach bohr, which PME uses instead of its own
+    search (see MIN_PAIR_REACH)."""
     periodic = cell is not None
     n = int(np.asarray(positions).reshape(-1, 3).shape[0])
     chosen = choose_method(n, periodic, method)
@@ -64,7 +71,12 @@ def long_range_data(positions, cell, tol: float, method: str = "auto", mesh_tol:
     if chosen == "pme":
         from .pme import pme_setup
 
-        s = pme_setup(positions, cell, tol=float(tol if mesh_tol is None else mesh_tol))
+        if pairs is not None and pair_reach is not None and pair_reach >= MIN_PAIR_REACH:
+            # the caller's Verlet list holds every pair within pair_reach: PME's real space goes that far
+            s = pme_setup(positions, cell, tol=float(tol if mesh_tol is None else mesh_tol),
+                          r_cut=min(float(pair_reach), MAX_PAIR_REACH), pairs=pairs)
+        else:
+            s = pme_setup(positions, cell, tol=float(tol if mesh_tol is None else mesh_tol))
         return (np.int64(MESH), *_NO_EWALD, s.data)
     if not periodic:
         raise InputError("long-range method 'ewald' needs a periodic cell: use 'direct' or 'pme' for a cluster")

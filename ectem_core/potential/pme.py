@@ -192,10 +192,14 @@ def _slabs(base0, mesh0, order):
 
 
 def pme_setup(positions, cell=None, tol: float = 1e-6, r_cut: float | None = None, pbc=(True, True, True),
-              alpha: float | None = None, spacing: float | None = None, order: int | None = None) -> PMESetup:
+              alpha: float | None = None, spacing: float | None = None, order: int | None = None,
+              pairs=None) -> PMESetup:
     """Positions-only PME data for positions (n, 3) bohr: in the periodic `cell` (3, 3) bohr, lattice
     vectors as rows, or a cluster (cell=None or pbc=False). α, r_cut, mesh spacing and spline order
-    follow from `tol` (`pme_parameters`); alpha, spacing (bohr) and order (even, >= 4) override."""
+    follow from `tol` (`pme_parameters`); alpha, spacing (bohr) and order (even, >= 4) override.
+    pairs: a caller's half neighbour list (pi, pj, shift bohr; each image pair once, as
+    `neighbours.periodic_pairs` gives it) holding at least every pair within r_cut, used instead of a
+    search (an MD Verlet list; pairs beyond r_cut only add terms below tol)."""
     t0 = time.perf_counter()
     pos = as_positions(positions)
     n = pos.shape[0]
@@ -227,7 +231,7 @@ def pme_setup(positions, cell=None, tol: float = 1e-6, r_cut: float | None = Non
         K = np.array([fft_size(max(math.ceil(np.linalg.norm(c[k]) / h), p)) for k in range(3)], dtype=np.int64)
         frac, _, _ = wrap(pos, c)
         u = np.ascontiguousarray(frac * K)
-        pi, pj, shift = periodic_pairs(pos, c, rc)
+        pi, pj, shift = periodic_pairs(pos, c, rc) if pairs is None else pairs
         inv = np.linalg.inv(c)
         du_dr = np.ascontiguousarray(inv * K[None, :])
         kmat = np.ascontiguousarray(2.0 * np.pi * inv.T)
@@ -242,7 +246,9 @@ def pme_setup(positions, cell=None, tol: float = 1e-6, r_cut: float | None = Non
         margin = spline_margin(p, float(tol))
         K = np.array([fft_size(2 * d) for d in occupied], dtype=np.int64)
         u = np.ascontiguousarray((pos - lo) / h + (p - 1))
-        if n > 1:
+        if pairs is not None:
+            pi, pj = pairs[0], pairs[1]
+        elif n > 1:
             pi, pj = neighbour_pairs(pos, rc)
         else:
             pi = pj = np.zeros(0, dtype=np.int64)

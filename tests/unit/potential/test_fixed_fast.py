@@ -324,3 +324,31 @@ def test_chunking_does_not_change_the_result(fm, pot, rattled):
         assert o[0] == pytest.approx(out[0][0], rel=1e-13) and o[1] == pytest.approx(out[0][1], rel=1e-13)
         for k in (2, 3, 4):
             assert np.allclose(o[k], out[0][k], rtol=1e-12, atol=1e-14 * np.abs(out[0][k]).max())
+
+
+@pytest.mark.parametrize("mesh_tol", [1e-4, 1e-7])
+def test_mesh_long_range_on_the_verlet_list_is_the_ewald_sum_to_tol(pot, mesh_tol):
+    """FixedWeights with long_range='pme' (real space on its own Verlet list, r_cut = the list's reach)
+    against the Ewald sum at 1e-12: energy, forces and strain within mesh_tol, on a freshly built list
+    and on the same list reused after every atom moved 0.1 bohr."""
+    from ase.build import bulk
+    from ase.units import Bohr
+
+    from ectem_core.potential.fastmodel import fast_model
+    from ectem_core.potential.fixed import FixedWeights
+
+    at = bulk("LiF", "rocksalt", a=4.1, cubic=True).repeat((2, 2, 2))
+    at.rattle(0.05, seed=2)
+    system = pot.system(at.get_chemical_symbols())
+    pos, cell = at.get_positions() / Bohr, np.asarray(at.get_cell()) / Bohr
+    c = _ionic(pot, system)
+    exact = FixedWeights(fast_model(pot, cutoff_tol=1e-6, r_max=12.0, long_range="ewald", ewald_tol=1e-12), system, c)
+    mesh = FixedWeights(fast_model(pot, cutoff_tol=1e-6, r_max=12.0, long_range="pme", mesh_tol=mesh_tol), system, c)
+    shift = np.random.default_rng(3).normal(size=pos.shape)
+    shift *= 0.1 / np.linalg.norm(shift, axis=1)[:, None]    # 0.1 bohr each: the list is kept
+    for x in (pos, pos + shift):
+        want, got = exact.evaluate(x, cell=cell), mesh.evaluate(x, cell=cell)
+        assert abs(got.energy - want.energy) <= mesh_tol * abs(want.energy)
+        assert np.abs(got.grad_r - want.grad_r).max() <= mesh_tol * np.abs(want.grad_r).max()
+        assert np.abs(got.strain - want.strain).max() <= mesh_tol * abs(want.energy)
+    assert mesh.list_builds == 1
