@@ -26,7 +26,7 @@ import numpy as np
 from scipy import optimize
 
 from ..errors import EctemError, InputError
-from .cpe_kernels import probe_screen, spg_multistart, vertex_moves
+from .cpe_kernels import kkt_bounds, probe_screen, spg_multistart, vertex_moves
 from .fastmodel import fast_model
 from .model import ECTModel, Evaluation, System
 from .simplex import project
@@ -404,26 +404,10 @@ def chemical_potential(model: ECTModel, system: System, c: np.ndarray, ev: Evalu
     With multiplier ν of Σq = Q, stationarity on active states reads g_is = λ_i + ν q_is;
     μ = −ν. Atoms with two or more active states fix ν; otherwise ν lies in the interval
     allowed by g_is ≥ λ_i + ν q_is for the inactive states."""
-    qv = model.charge_vector(system)
-    g = ev.grad_c
-    nus, lo, hi = [], -np.inf, np.inf
-    for i in range(system.n_atoms):
-        sl = system.slice(i)
-        ci, gi, qi = c[sl], g[sl], qv[sl]
-        act = ci > 1e-9
-        if act.sum() >= 2:
-            ia = np.flatnonzero(act)
-            for a, bb in itertools.combinations(ia, 2):
-                if abs(qi[a] - qi[bb]) > 1e-12:
-                    nus.append((gi[a] - gi[bb]) / (qi[a] - qi[bb]))
-        v = int(np.argmax(ci))
-        for s in np.flatnonzero(~act):
-            dq = qi[s] - qi[v]
-            dg = gi[s] - gi[v]
-            if dq > 0:
-                hi = min(hi, dg / dq)
-            elif dq < 0:
-                lo = max(lo, dg / dq)
+    qv = np.ascontiguousarray(model.charge_vector(system), dtype=float)
+    nus, lo, hi = kkt_bounds(np.ascontiguousarray(c, dtype=float), np.ascontiguousarray(ev.grad_c, dtype=float), qv,
+                             np.asarray(system.offsets, dtype=np.int64), 1e-9)
+    nus = list(nus)
     if nus:
         nu = float(np.median(nus))
         return (-nu, -nu)

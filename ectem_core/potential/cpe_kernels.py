@@ -360,3 +360,42 @@ def spg_multistart(starts, Q, sysd, el, pd, opts, tol, max_iter):
         I[k] = it
         S[k] = st
     return W, E, P, I, S
+
+
+@numba.njit(cache=True)
+def kkt_bounds(c, g, qv, woff, active_tol):
+    """The KKT data of cpe.chemical_potential: the multiplier estimates ν = Δg/Δq of every pair of
+    active states with different charges on one atom, and the interval [lo, hi] that the inactive
+    states allow for ν (g_is ≥ g_iv + ν (q_is − q_iv), v the atom's largest weight)."""
+    nus = np.empty(0)
+    count = 0
+    lo = -np.inf
+    hi = np.inf
+    for i in range(woff.size - 1):
+        a0 = woff[i]
+        a1 = woff[i + 1]
+        v = a0
+        for s in range(a0, a1):
+            if c[s] > c[v]:
+                v = s
+        for a in range(a0, a1):
+            if c[a] <= active_tol:
+                continue
+            for b in range(a + 1, a1):
+                if c[b] > active_tol and abs(qv[a] - qv[b]) > 1e-12:
+                    if count == nus.size:
+                        grown = np.empty(max(8, 2 * nus.size))
+                        grown[:count] = nus[:count]
+                        nus = grown
+                    nus[count] = (g[a] - g[b]) / (qv[a] - qv[b])
+                    count += 1
+        for s in range(a0, a1):
+            if c[s] > active_tol:
+                continue
+            dq = qv[s] - qv[v]
+            dg = g[s] - g[v]
+            if dq > 0:
+                hi = min(hi, dg / dq)
+            elif dq < 0:
+                lo = max(lo, dg / dq)
+    return nus[:count], lo, hi
