@@ -314,7 +314,12 @@ class FastModel:
         else:
             arrays = pair_data_kernel(pos, shift, elem, woff, pi, pj, self.tabs, self.el, self.pair_opts)
         qv = self.model.charge_vector(system).astype(float)
-        lr = long_range_data(pos, cell, self.ewald_tol, method=self.long_range, mesh_tol=self.mesh_tol)
+        reach = None
+        if self.cutoff_tol is not None and n > 1:   # the pairs kept above are every pair within the smallest cut-off
+            kinds = np.unique(elem)
+            reach = float(self.rcut[np.ix_(kinds, kinds)].min())
+        lr = long_range_data(pos, cell, self.ewald_tol, method=self.long_range, mesh_tol=self.mesh_tol,
+                             pairs=(pi, pj, shift), pair_reach=reach)
         sysd = (elem, woff, np.ascontiguousarray(qv), pos, pi, pj, lr)
         return PairData(system, pos, pi, pj, arrays, sysd, time.perf_counter() - t_start, cell, shift)
 
