@@ -9,7 +9,8 @@ warm-up, ectem best of `--repeat`, LAMMPS "Loop time" / steps of `run STEPS` (ve
          (`--mesh-tol`) vs LAMMPS `eam/fs` + `coul/long` + `kspace_style pppm` at the same relative
          accuracy; also the ratio to LAMMPS `eam/fs` alone (the speed issue's yardstick);
   md     the whole MD step a user of the pure model gets: ASE velocity Verlet with `ECTEAM(cpe_skin=…)`
-         (weights re-solved when an atom left the skin) vs LAMMPS `eam/fs` + pppm;
+         (weights re-solved when an atom left the skin, with the global checks, and `md_local`: locally
+         from the held weights, global_checks=False) vs LAMMPS `eam/fs` + pppm and `eam/fs` alone;
   cpe    one charge solve per atom after a 0.002 Å move: `cpe.solve` local from the previous weights
          (global_checks=False), warm-started with the global checks, and cold (from the neutral and
          ionic vertices) vs LAMMPS `fix qeq/point` (Rappé–Goddard χ, J; tolerance 1e-6, 10 Å) on the
@@ -187,22 +188,25 @@ def main(argv=None):
             row["ratio_fixed_ionic_vs_lammps_pppm"] = row["ectem_fixed_ionic_s"] / t_ion
             row["ratio_fixed_ionic_vs_lammps_eam_alone"] = row["ectem_fixed_ionic_s"] / t_alone
         if "md" in a.parts:
-            md = at.copy()
-            md.calc = ECTEAM(a.bundle, cutoff_tol=1e-6, initial_weights=ci, cpe_skin=a.cpe_skin,
-                             long_range="pme", mesh_tol=a.mesh_tol)
-            thermalize_momenta(md, temperature_K=300, rng=np.random.default_rng(1))
-            dyn = VelocityVerlet(md, 0.5 * units.fs)
-            dyn.run(2)
-            e0 = md.get_potential_energy() + md.get_kinetic_energy()
-            solves0 = md.calc.cpe_solves
-            t = time.perf_counter()
-            dyn.run(a.md_steps)
-            row["ectem_md_step_s"] = (time.perf_counter() - t) / a.md_steps
-            row["md_cpe_solves"] = md.calc.cpe_solves - solves0
+            # re-solves with the global checks (the default) and local from the held weights
+            for tag, checks in (("", True), ("_local", False)):
+                md = at.copy()
+                md.calc = ECTEAM(a.bundle, cutoff_tol=1e-6, initial_weights=ci, cpe_skin=a.cpe_skin,
+                                 long_range="pme", mesh_tol=a.mesh_tol, global_checks=checks)
+                thermalize_momenta(md, temperature_K=300, rng=np.random.default_rng(1))
+                dyn = VelocityVerlet(md, 0.5 * units.fs)
+                dyn.run(2)
+                e0 = md.get_potential_energy() + md.get_kinetic_energy()
+                solves0 = md.calc.cpe_solves
+                t = time.perf_counter()
+                dyn.run(a.md_steps)
+                row[f"ectem_md{tag}_step_s"] = (time.perf_counter() - t) / a.md_steps
+                row[f"md{tag}_cpe_solves"] = md.calc.cpe_solves - solves0
+                row[f"md{tag}_energy_change_eV_per_atom"] = (md.get_potential_energy() + md.get_kinetic_energy()
+                                                              - e0) / len(md)
+                row[f"ratio_md{tag}_vs_lammps_pppm"] = row[f"ectem_md{tag}_step_s"] / t_ion
+                row[f"ratio_md{tag}_vs_lammps_eam_alone"] = row[f"ectem_md{tag}_step_s"] / t_alone
             row["md_steps"] = a.md_steps
-            row["md_energy_change_eV_per_atom"] = (md.get_potential_energy() + md.get_kinetic_energy() - e0) / len(md)
-            row["ratio_md_vs_lammps_pppm"] = row["ectem_md_step_s"] / t_ion
-            row["ratio_md_vs_lammps_eam_alone"] = row["ectem_md_step_s"] / t_alone
         if "cpe" in a.parts:
             lammps("qeq", qeq)
             q1 = lmp[("qeq", a.ranks[0])]["modify_s"]
