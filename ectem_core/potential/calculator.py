@@ -46,7 +46,7 @@ class ECTEAM(Calculator):
     global_checks: False re-solves from the previous weights alone (no vertex/probe starts; the
     first solve is always global), the cost of one warm-started charge solve; long_range: how the
     Coulomb tail of a cut-off model is summed ('auto': the exact direct/Ewald sums for small
-    systems, particle-mesh Ewald to the relative accuracy `mesh_tol` above ~1000 atoms in a cell
+    systems, particle-mesh Ewald to the relative accuracy `mesh_tol` from 200 atoms in a cell
     or ~8000 in a cluster; or 'direct', 'ewald', 'pme'; docs/periodic.md).
     Attributes: `cpe_solves` and `held_steps` count the calls that solved and that held weights."""
 

@@ -16,7 +16,7 @@ MESH = 2
 METHODS = ("auto", "direct", "ewald", "pme")
 # "auto" switches to PME at these sizes (measured crossover of setup + energy, benchmarks/bench_long_range.py)
 AUTO_PME_CLUSTER_ATOMS = 8000
-AUTO_PME_CELL_ATOMS = 1000
+AUTO_PME_CELL_ATOMS = 200    # docs/periodic.md: the crystal stage's cells keep Ewald at 1e-10
 # a caller's pair list (pairs, pair_reach) is PME's real-space list when it reaches this far (bohr); its
 # reach, capped, is then PME's r_cut: a longer reach lowers α and coarsens the mesh at no search cost
 MIN_PAIR_REACH = 8.0
