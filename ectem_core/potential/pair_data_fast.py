@@ -18,7 +18,7 @@ import threading
 import numba
 import numpy as np
 
-from .kernels import _tab
+from .kernels import _tab, thermal_tau
 from .pair_tables import switch_nb
 from .uniform_tables import UniformTables, lookup
 
@@ -146,19 +146,7 @@ def pair_data_uniform(pos, shift, elem, woff, pi, pj, boff, out, ut, comp_of, ta
                         sres[p] = a * nel[ki, s] / norm
                         dsres[p] = da * nel[ki, s] / norm
         # thermal temperature (model.ECTModel.temperature), switched as in kernels.pair_data_kernel
-        rsw = rs[ki, kj]
-        t0 = T0[ki, kj]
-        if t0 > 0.0 and rsw == rsw and r <= rsw + 40.0 * tw:
-            y = (r - rsw) / tw
-            if y < -40.0:
-                tv, dtv = t0, 0.0
-            else:
-                e = math.exp(y)
-                f = 1.0 / (1.0 + e)
-                tv, dtv = t0 * f, -t0 * e * f * f / tw
-            sw, dsw = switch_nb(r, tau_on[ki, kj], tau_on[ki, kj] + width)
-            tau[p] = sw * tv
-            dtau[p] = sw * dtv + dsw * tv
+        tau[p], dtau[p] = thermal_tau(r, rs[ki, kj], T0[ki, kj], tw, tau_on[ki, kj], width)
     return R, u, sres, dsres, tau, dtau
 
 
