@@ -30,6 +30,7 @@ from .kernels import _tab, long_range
 from .long_range import long_range_data
 from .model import Evaluation
 from .pair_tables import switch_nb
+from .threads import threads_for
 from .uniform_tables import UniformTables, lookup
 
 
@@ -337,9 +338,10 @@ class FixedWeights:
             check_neutral(float(self.charges.sum()))
         start, nbr, sh = self._neighbours(pos, cell)
         chunk = _chunks(start, max(1, min(numba.get_num_threads(), self.system.n_atoms)))
-        e_sr, e_emb, rho, grad, s6 = _short_range(pos, sh, start, nbr, chunk, self.comp_off, self.comp_id, self.comp_w,
-                                                  self.tables.packed, self.act_off, self.act_state, self.act_w,
-                                                  self.elem, self.fm.el, bool(want_forces))
+        with threads_for(int(nbr.size)):
+            e_sr, e_emb, rho, grad, s6 = _short_range(pos, sh, start, nbr, chunk, self.comp_off, self.comp_id, self.comp_w,
+                                                      self.tables.packed, self.act_off, self.act_state, self.act_w,
+                                                      self.elem, self.fm.el, bool(want_forces))
         strain = np.zeros((3, 3))
         for (a, b), k in (((0, 0), 0), ((0, 1), 1), ((0, 2), 2), ((1, 1), 3), ((1, 2), 4), ((2, 2), 5)):
             strain[a, b] = strain[b, a] = s6[k]

@@ -84,7 +84,7 @@ def thermal_tau(r, rsw, t0, tw, r_on, width):
     return sw * tv, sw * dtv + dsw * tv
 
 
-@numba.njit(cache=True, error_model="numpy", parallel=True)
+@numba.njit(cache=True, error_model="numpy")
 def pair_data_kernel(pos, shift, elem, woff, pi, pj, tabs, el, pair_opts):
     """Positions-only pair data; pair p joins atom pi[p] and the image pj[p] + shift[p] (bohr):
     R_p = |pos[pi] − pos[pj] − shift[p]| (shift = 0 for clusters, a lattice vector in cells)."""
@@ -110,7 +110,7 @@ def pair_data_kernel(pos, shift, elem, woff, pi, pj, tabs, el, pair_opts):
     dsres = np.zeros(npair)
     tau = np.zeros(npair)
     dtau = np.zeros(npair)
-    for p in numba.prange(npair):   # every pair writes only its own slots: parallel without conflicts
+    for p in range(npair):
         i = pi[p]
         j = pj[p]
         d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]

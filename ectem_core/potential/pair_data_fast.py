@@ -20,6 +20,7 @@ import numpy as np
 
 from .kernels import _tab, thermal_tau
 from .pair_tables import switch_nb
+from .threads import threads_for
 from .uniform_tables import UniformTables, lookup
 
 
@@ -183,8 +184,9 @@ def pair_data(fm, pos, shift, elem, woff, pi, pj):
     nb = int(boff[-1])
     buf = _buffer(fm, nb)
     out = buf[:6 * nb].reshape(6, nb)
-    R, u, sres, dsres, tau, dtau = pair_data_uniform(pos, shift, elem, woff, pi, pj, boff, out, ut, comp_of, fm.tabs,
-                                                     fm.el, fm.pair_opts)
+    with threads_for(int(pi.size)):
+        R, u, sres, dsres, tau, dtau = pair_data_uniform(pos, shift, elem, woff, pi, pj, boff, out, ut, comp_of, fm.tabs,
+                                                         fm.el, fm.pair_opts)
     with _BUFFER_LOCK:
         fm.__dict__.setdefault("_pair_data_buffer", [None])[0] = buf
     return R, u, boff, out[0], out[1], out[2], out[3], out[4], out[5], sres, dsres, tau, dtau
