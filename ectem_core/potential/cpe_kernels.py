@@ -3,6 +3,8 @@ the total charge), spectral projected gradient (SPG2) with multistart, and the d
 moves and charge-transfer probe screening of the global checks (hartree, weights)."""
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -56,10 +58,16 @@ def vertex_moves(c, sysd, el, pd, opts):
 
 @numba.njit(cache=True)
 def probe_screen(c, g, sysd, pd, nst, charge, cation, anion, radius):
-    """Pair-model energy change of every probe (i → cation, j → anion) over the pair list."""
+    """Pair-model energy change of every probe (i → cation, j → anion) over the pair list. The pair's
+    Coulomb is U^sr + q_s q_t / R; where PME's real space is folded into U^sr (PME given no pairs of
+    its own while the pair list has some: FastModel.pair_data) U^sr already holds q_s q_t erfc(αR)/R
+    and the rest is q_s q_t erf(αR)/R."""
     elem, woff, qv, pos, pi, pj, lr = sysd
     R, u, boff, Kij, Kji, dKij, dKji, Us, dUs, sres, dsres, tau, dtau = pd
     npair = pi.size
+    alpha = 0.0
+    if lr[0] == 2 and lr[13][0].size == 0 and npair > 0:
+        alpha = lr[13][15]
     oi = np.empty(2 * npair, dtype=np.int64)
     oj = np.empty(2 * npair, dtype=np.int64)
     est = np.empty(2 * npair)
@@ -89,13 +97,14 @@ def probe_screen(c, g, sysd, pd, nst, charge, cation, anion, radius):
                 e += g[b + t] * dj[t]
             o = boff[p]
             n2 = woff[pj[p] + 1] - woff[pj[p]]
+            coul = (math.erf(alpha * R[p]) if alpha > 0.0 else 1.0) / R[p]
             for s in range(ni):
                 for t in range(nj):
                     if flip == 0:
                         us = Us[o + s * n2 + t]
                     else:
                         us = Us[o + t * n2 + s]
-                    e += di[s] * dj[t] * (us + charge[ki, s] * charge[kj, t] / R[p])
+                    e += di[s] * dj[t] * (us + charge[ki, s] * charge[kj, t] * coul)
             oi[m] = i
             oj[m] = j
             est[m] = e

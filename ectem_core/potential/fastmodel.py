@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import InputError
 from .cell import check_cell, check_neutral, check_overlaps
 from .kernels import energy_kernel, pair_data_kernel
-from .long_range import METHODS, long_range_data
+from .long_range import MAX_PAIR_REACH, METHODS, folded_real_space, long_range_data
 from .model import Evaluation
 
 VARIANT_CODES = {"pure": 0, "resonance": 1, "thermal": 2}
@@ -307,19 +307,24 @@ class FastModel:
             k = int(np.argmin(d))
             if d[k] < 1e-8:   # (cells were checked above, with the image named)
                 raise InputError(f"atoms {pi[k]} and {pj[k]} coincide")
-        if self.cutoff_tol is not None:   # uniform-grid tables (built on first use, cached on self)
-            from .pair_data_fast import pair_data as pair_data_fast
-
-            arrays = pair_data_fast(self, pos, shift, elem, woff, pi, pj)
-        else:
-            arrays = pair_data_kernel(pos, shift, elem, woff, pi, pj, self.tabs, self.el, self.pair_opts)
-        qv = self.model.charge_vector(system).astype(float)
         reach = None
         if self.cutoff_tol is not None and n > 1:   # the pairs kept above are every pair within the smallest cut-off
             kinds = np.unique(elem)
             reach = float(self.rcut[np.ix_(kinds, kinds)].min())
+        alpha = None
+        if self.cutoff_tol is not None:   # uniform-grid tables (built on first use, cached on self)
+            from .pair_data_fast import pair_data as pair_data_fast
+
+            # PME on this pair list: its real space q_s q_t erfc(αR)/R goes into the U^sr tables (then
+            # bilinear in the weights like the rest of U^sr), PME keeps the mesh and self terms
+            alpha = folded_real_space(n, cell is not None, self.long_range, self.mesh_tol, reach)
+            ewald = None if alpha is None else (alpha, min(reach, MAX_PAIR_REACH))
+            arrays = pair_data_fast(self, pos, shift, elem, woff, pi, pj, ewald)
+        else:
+            arrays = pair_data_kernel(pos, shift, elem, woff, pi, pj, self.tabs, self.el, self.pair_opts)
+        qv = self.model.charge_vector(system).astype(float)
         lr = long_range_data(pos, cell, self.ewald_tol, method=self.long_range, mesh_tol=self.mesh_tol,
-                             pairs=(pi, pj, shift), pair_reach=reach)
+                             pairs=(pi, pj, shift), pair_reach=reach, real_space=alpha is None)
         sysd = (elem, woff, np.ascontiguousarray(qv), pos, pi, pj, lr)
         return PairData(system, pos, pi, pj, arrays, sysd, time.perf_counter() - t_start, cell, shift)
 

@@ -15,7 +15,9 @@ dU/dR; after the embedding, a second pass of pure arithmetic gives dE/dR_ij = G_
 into forces and dE/dε. Both passes run in parallel (`numba.prange`) over chunks of atoms of about equal
 pair counts, one per thread, each writing its own ρ̄ / gradient buffers (no write conflicts).
 No dE/dc (the weights are fixed); the q_i q_j / R tail as in the fast model (direct sum for clusters,
-Ewald for cells). The resonance and thermal couplings vanish at integer weights and are refused for
+Ewald for cells, particle-mesh Ewald by choice or from `long_range.AUTO_PME_*` atoms). With PME the
+real-space part q_i q_j erfc(αR)/R is folded into the U tables (`UniformTables(ewald=…)`): the table
+pass sums it, PME does only the mesh and self terms, and parts["coulomb_short"] then includes it. The resonance and thermal couplings vanish at integer weights and are refused for
 fractional ones (use FastModel)."""
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ import numpy as np
 from ..embedding.function import eval_one
 from ..errors import InputError
 from .kernels import _tab, long_range
-from .long_range import long_range_data
+from .long_range import MAX_PAIR_REACH, folded_real_space, long_range_data
 from .model import Evaluation
 from .pair_tables import switch_nb
 from .threads import threads_for
@@ -289,16 +291,32 @@ class FixedWeights:
             self.comp_id = np.array([index[(int(self.elem[i]), ((s, 1.0),))] for i in range(system.n_atoms)
                                      for s in self.act_state[self.act_off[i]:self.act_off[i + 1]]], dtype=np.int64)
             self.comp_w = self.act_w
-        cache = fm.__dict__.setdefault("_uniform_tables", {})
-        key = (tuple(comps), float(h0), float(rtol), float(h_min))
-        if key not in cache:
-            cache[key] = UniformTables(fm, comps, h0, rtol, h_min)
-        self.tables = cache[key]
+        self._comps, self._accuracy = tuple(comps), (float(h0), float(rtol), float(h_min))
+        self._tables = None      # the UniformTables of the last evaluation (`tables`)
         self.charges = fm.model.charges(system, c)
         self._list = None        # (positions, cell, start, nbr, shift) of the last neighbour list
         self._pairs = None       # its (pi, pj, shift)
         self._kinds = np.unique(self.elem)
         self.list_builds = 0
+
+    def tables_for(self, ewald=None) -> UniformTables:
+        """The uniform tables of this system's components, built once per FastModel, components,
+        accuracy and `ewald` (α, reach) or None (UniformTables; cached on the FastModel)."""
+        cache = self.fm.__dict__.setdefault("_uniform_tables", {})
+        key = (self._comps, *self._accuracy) + (() if ewald is None else (("ewald",) + tuple(ewald),))
+        if key not in cache:
+            cache[key] = UniformTables(self.fm, self._comps, *self._accuracy, ewald=ewald)
+        self._tables = cache[key]
+        return self._tables
+
+    @property
+    def tables(self) -> UniformTables:
+        """The tables of the last evaluation (those without the Ewald real space before the first)."""
+        return self._tables if self._tables is not None else self.tables_for(None)
+
+    def _reach(self) -> float:
+        """Every pair within this distance (bohr) is in the Verlet list: the smallest cut-off present."""
+        return float(self.fm.rcut[np.ix_(self._kinds, self._kinds)].min())
 
     def _neighbours(self, pos, cell):
         """Half list to r_cut + SKIN (pairs beyond a component pair's switch contribute exactly 0), reused
@@ -337,20 +355,25 @@ class FixedWeights:
             cell = np.ascontiguousarray(check_cell(cell)[0])
             check_neutral(float(self.charges.sum()))
         start, nbr, sh = self._neighbours(pos, cell)
+        charged = bool(np.any(self.charges != 0.0))   # plain EAM (all neutral) has no long range at all
+        # PME on this Verlet list: its real space q_i q_j erfc(αR)/R is folded into the U tables
+        alpha = folded_real_space(self.system.n_atoms, cell is not None, self.fm.long_range, self.fm.mesh_tol,
+                                  self._reach()) if charged else None
+        tables = self.tables_for(None if alpha is None else (alpha, min(self._reach(), MAX_PAIR_REACH)))
         chunk = _chunks(start, max(1, min(numba.get_num_threads(), self.system.n_atoms)))
         with threads_for(int(nbr.size)):
             e_sr, e_emb, rho, grad, s6 = _short_range(pos, sh, start, nbr, chunk, self.comp_off, self.comp_id, self.comp_w,
-                                                      self.tables.packed, self.act_off, self.act_state, self.act_w,
+                                                      tables.packed, self.act_off, self.act_state, self.act_w,
                                                       self.elem, self.fm.el, bool(want_forces))
         strain = np.zeros((3, 3))
         for (a, b), k in (((0, 0), 0), ((0, 1), 1), ((0, 2), 2), ((1, 1), 3), ((1, 2), 4), ((2, 2), 5)):
             strain[a, b] = strain[b, a] = s6[k]
         q = np.ascontiguousarray(self.charges)
         e_lr = 0.0
-        if np.any(q != 0.0):   # plain EAM (all neutral) has no long range at all
+        if charged:
             # every pair within the smallest cut-off is in the Verlet list while it is reused (moves < SKIN/2)
             lr = long_range_data(pos, cell, self.fm.ewald_tol, method=self.fm.long_range, mesh_tol=self.fm.mesh_tol,
-                                 pairs=self._pairs, pair_reach=float(self.fm.rcut[np.ix_(self._kinds, self._kinds)].min()))
+                                 pairs=self._pairs, pair_reach=self._reach(), real_space=alpha is None)
             e_lr, _phi = long_range(pos, q, bool(want_forces), grad, strain, lr)
         energy = e_sr + e_emb + float(e_lr)
         return Evaluation(energy, np.zeros(0), grad, self.charges.copy(), rho,

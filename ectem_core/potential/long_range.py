@@ -54,16 +54,35 @@ def choose_method(n_atoms: int, periodic: bool, method: str = "auto") -> str:
     return "pme" if n_atoms >= AUTO_PME_CLUSTER_ATOMS else "direct"
 
 
+def folded_real_space(n_atoms: int, periodic: bool, method: str, mesh_tol: float,
+                      pair_reach: float | None) -> float | None:
+    """The PME splitting α (1/bohr) when `long_range_data(..., pair_reach=pair_reach)` sums this system
+    by PME on the caller's pair list, else None. A caller whose pair tables hold q_A q_B erfc(αR)/R for
+    every pair of its list out to min(pair_reach, MAX_PAIR_REACH) (`uniform_tables.UniformTables(ewald=
+    (α, reach))`) then asks for `long_range_data(..., real_space=False)`: the mesh and self terms only,
+    no second pass over the pairs."""
+    from .pme import pme_parameters
+
+    if pair_reach is None or pair_reach < MIN_PAIR_REACH or n_atoms < 2:
+        return None
+    if choose_method(n_atoms, periodic, method) != "pme":
+        return None
+    return pme_parameters(float(mesh_tol), min(float(pair_reach), MAX_PAIR_REACH), periodic)[0]
+
+
 def long_range_data(positions, cell, tol: float, method: str = "auto", mesh_tol: float | None = None,
-                    pairs=None, pair_reach: float | None = None):
+                    pairs=None, pair_reach: float | None = None, real_space: bool = True):
     """The `lr` tuple of kernels.long_range: (mode, Ewald pair and k-space tables, α, V, PME data);
     the same types for every mode, so one compiled kernel serves clusters and cells. tol: the
     Ewald accuracy (cells); mesh_tol: the PME accuracy (None: tol); pairs, pair_reach: a half pair
     list (pi, pj, shift) holding every pair within pair_reach bohr, which PME uses instead of its own
-    search (see MIN_PAIR_REACH)."""
+    search (see MIN_PAIR_REACH). real_space=False: PME leaves out its real-space pairs, which the
+    caller's tables hold (only where `folded_real_space` gave α; InputError otherwise)."""
     periodic = cell is not None
     n = int(np.asarray(positions).reshape(-1, 3).shape[0])
     chosen = choose_method(n, periodic, method)
+    if not real_space and chosen != "pme":
+        raise InputError(f"the real space is left out only for PME (this system is summed by {chosen!r})")
     if chosen == "direct":
         if periodic:
             raise InputError("long-range method 'direct' is for clusters only: use 'ewald' or 'pme' for a periodic cell")
@@ -71,7 +90,13 @@ def long_range_data(positions, cell, tol: float, method: str = "auto", mesh_tol:
     if chosen == "pme":
         from .pme import pme_setup
 
-        if pairs is not None and pair_reach is not None and pair_reach >= MIN_PAIR_REACH:
+        if not real_space:
+            if pair_reach is None or pair_reach < MIN_PAIR_REACH:
+                raise InputError(f"PME without its real space needs the caller's pair reach >= {MIN_PAIR_REACH} bohr")
+            none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 3)))
+            s = pme_setup(positions, cell, tol=float(tol if mesh_tol is None else mesh_tol),
+                          r_cut=min(float(pair_reach), MAX_PAIR_REACH), pairs=none)
+        elif pairs is not None and pair_reach is not None and pair_reach >= MIN_PAIR_REACH:
             # the caller's Verlet list holds every pair within pair_reach: PME's real space goes that far
             s = pme_setup(positions, cell, tol=float(tol if mesh_tol is None else mesh_tol),
                           r_cut=min(float(pair_reach), MAX_PAIR_REACH), pairs=pairs)

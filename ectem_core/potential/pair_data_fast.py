@@ -35,16 +35,18 @@ def state_components(fm):
     return comps, comp_of
 
 
-def uniform_pair_tables(fm, h0: float = 0.02, rtol: float = 1e-12, h_min: float = 1e-3):
+def uniform_pair_tables(fm, h0: float = 0.02, rtol: float = 1e-12, h_min: float = 1e-3, ewald=None):
     """(UniformTables.packed, comp_of) of every state pair of the cut-off FastModel `fm`; built on first
-    use and cached on fm (in the same cache as fixed.FixedWeights, keyed by components and accuracy)."""
+    use and cached on fm (in the same cache as fixed.FixedWeights, keyed by components, accuracy and
+    `ewald`: (α, reach) folds the PME real space into U^sr, see UniformTables)."""
     if fm.cutoff_tol is None:
         raise ValueError("uniform pair tables need a cut-off model (cutoff_tol)")
     comps, comp_of = state_components(fm)
     cache = fm.__dict__.setdefault("_uniform_tables", {})
-    key = (tuple(comps), float(h0), float(rtol), float(h_min))
+    key = (tuple(comps), float(h0), float(rtol), float(h_min)) + \
+        (() if ewald is None else (("ewald",) + tuple(float(x) for x in ewald),))
     if key not in cache:
-        cache[key] = UniformTables(fm, comps, h0, rtol, h_min)
+        cache[key] = UniformTables(fm, comps, h0, rtol, h_min, ewald=ewald)
     return cache[key].packed, comp_of
 
 
@@ -176,10 +178,11 @@ def _buffer(fm, nb):
     return buf
 
 
-def pair_data(fm, pos, shift, elem, woff, pi, pj):
+def pair_data(fm, pos, shift, elem, woff, pi, pj, ewald=None):
     """The 13 arrays of `kernels.pair_data_kernel` (R, u, boff, K_ij, K_ji, dK_ij/dR, dK_ji/dR, U^sr,
-    dU^sr/dR, sres, dsres, τ, dτ/dR; bohr, hartree) of the cut-off FastModel fm on uniform tables."""
-    ut, comp_of = uniform_pair_tables(fm)
+    dU^sr/dR, sres, dsres, τ, dτ/dR; bohr, hartree) of the cut-off FastModel fm on uniform tables;
+    ewald (α, reach): U^sr also holds q_s q_t erfc(αR)/R (the PME real space, `uniform_pair_tables`)."""
+    ut, comp_of = uniform_pair_tables(fm, ewald=ewald)
     boff = block_offsets(woff, pi, pj)
     nb = int(boff[-1])
     buf = _buffer(fm, nb)

@@ -92,10 +92,31 @@ def switch_derivs(R, r_on: float, r_off: float, left=False):
     return s, s1, s2
 
 
-def pair_functions(fm, compA, compB, R, left=False, resampled_only=False):
+def component_charge(fm, comp) -> float:
+    """Charge (e) of a component (element index, ((state, weight), ...)): Σ_s w_s q_s."""
+    k, states = comp
+    return float(sum(w * fm.el[1][k, s] for s, w in states))
+
+
+def ewald_real_derivs(R, alpha: float):
+    """(f, f', f'') of erfc(αR)/R at R (array, bohr; α in 1/bohr): the real-space Ewald pair kernel."""
+    from scipy.special import erfc
+
+    R = np.atleast_1d(np.asarray(R, dtype=float))
+    g = erfc(alpha * R)
+    gauss = 2.0 * alpha / math.sqrt(math.pi) * np.exp(-(alpha * R) ** 2)
+    f = g / R
+    f1 = -gauss / R - g / R ** 2
+    f2 = gauss * (2.0 * alpha ** 2 + 2.0 / R ** 2) + 2.0 * g / R ** 3
+    return f, f1, f2
+
+
+def pair_functions(fm, compA, compB, R, left=False, resampled_only=False, ewald_alpha=None):
     """Exact (3, 3, len(R)) array [KA, KB, U][f, f', f''] of the component pair (A, B) at R (bohr);
     a component is (element index, ((state, weight), ...)); left as in `source_derivs`.
-    resampled_only: leave out the ρ kernels (evaluated on the fly, see `rho_kernels`)."""
+    resampled_only: leave out the ρ kernels (evaluated on the fly, see `rho_kernels`).
+    ewald_alpha (1/bohr): U also holds q_A q_B erfc(αR)/R, the real-space part of a particle-mesh
+    Ewald sum with that splitting (not switched: it ends where the table ends)."""
     knots, kstart, coefs, cstart, meta, Sid, Uid, rhoid = fm.tabs
     nel = fm.el[2]
     point, r_on, width = fm.pair_opts[:3]
@@ -130,6 +151,10 @@ def pair_functions(fm, compA, compB, R, left=False, resampled_only=False):
                 out[m, 0] += ws * wt * (f[0] * sw[0])
                 out[m, 1] += ws * wt * (f[1] * sw[0] + f[0] * sw[1])
                 out[m, 2] += ws * wt * (f[2] * sw[0] + 2.0 * f[1] * sw[1] + f[0] * sw[2])
+    if ewald_alpha is not None:
+        qq = component_charge(fm, compA) * component_charge(fm, compB)
+        if qq != 0.0:
+            out[2] += qq * np.array(ewald_real_derivs(R, float(ewald_alpha)))
     return out
 
 
@@ -152,8 +177,9 @@ def rho_kernels(fm, compA, compB):
     return int(ta[0]), int(tb[0]), float(r_on[ka, kb, sa[0][0], sb[0][0]])
 
 
-def _breaks(fm, compA, compB):
-    """Grid start, switch ends and every knot where a folded function's f'' may jump (bohr)."""
+def _breaks(fm, compA, compB, r_min_end: float = 0.0):
+    """Grid start, switch ends and every knot where a folded function's f'' may jump (bohr); the
+    table ends at the last switch end or at r_min_end, whichever is further."""
     knots, kstart, coefs, cstart, meta, Sid, Uid, rhoid = fm.tabs
     nel = fm.el[2]
     point, r_on, width = fm.pair_opts[:3]
@@ -171,7 +197,7 @@ def _breaks(fm, compA, compB):
                 starts.append(float(meta[tid, 2]))
                 ends.append(float(meta[tid, 3]))
     r0 = max(starts)
-    r_end = max(float(r_on[ka, kb, s, t]) + width for s, _ in sa for t, _ in sb)
+    r_end = max(max(float(r_on[ka, kb, s, t]) + width for s, _ in sa for t, _ in sb), float(r_min_end))
     pts = [r0 * 2.0 ** m for m in range(1, 8)] + ends
     pts = sorted(x for x in pts if r0 < x < r_end)
     brk = [r0]
@@ -183,7 +209,7 @@ def _breaks(fm, compA, compB):
     return np.array(brk + [r_end])
 
 
-def _segment(fm, compA, compB, lo, hi, h0, rtol, h_min, scale):
+def _segment(fm, compA, compB, lo, hi, h0, rtol, h_min, scale, ewald_alpha=None):
     """Coefficients (n, 18) of one uniform segment [lo, hi] and its worst error measured, relative to
     max(the segment's largest |f|, |f'|, `scale` (2, 3): the largest beyond R_REF)."""
     n = max(1, int(math.ceil((hi - lo) / h0 - 1e-9)))
@@ -197,7 +223,8 @@ def _segment(fm, compA, compB, lo, hi, h0, rtol, h_min, scale):
         uu = np.tile(frac, n)
         cell = np.repeat(np.arange(n), frac.size)
         side = np.concatenate([np.zeros(n, bool), np.ones(n, bool), np.zeros(uu.size, bool)])
-        allf = pair_functions(fm, compA, compB, np.concatenate([x[:-1], x[1:], lo + (cell + uu) * h]), side, True)
+        allf = pair_functions(fm, compA, compB, np.concatenate([x[:-1], x[1:], lo + (cell + uu) * h]), side, True,
+                              ewald_alpha)
         fr, fl, ex = allf[:, :, :n], allf[:, :, n:2 * n], allf[:, :, 2 * n:]
         cf = np.empty((n, STRIDE))
         powers = h ** np.arange(6)   # power coefficients in u = (R − cell start)/h ∈ [0, 1)
@@ -230,10 +257,14 @@ class UniformTables:
     Packed for the kernel: cpid (nc, nc) pair id (A, B in either order), r_end (npair,), per pair the
     coarse bins (grid start, 1/BIN) and the segment of each bin, per segment lo, inv_h, n cells, first
     cell (padded to the largest nseg; seg_lo with one more column of ∞); coefs (cells, 18)
-    = KA, KB, U power coefficients in u = (R − cell start)/h (d/dR = inv_h d/du). `errors[p]` the worst error measured."""
+    = KA, KB, U power coefficients in u = (R − cell start)/h (d/dR = inv_h d/du). `errors[p]` the worst error measured.
+    ewald: (α 1/bohr, reach bohr) or None: U of every pair of charged components also holds
+    q_A q_B erfc(αR)/R out to at least `reach` (the real-space part of the particle-mesh Ewald sum,
+    `long_range.folded_real_space`), so that a fixed-charge pass needs no real-space Ewald pass."""
 
-    def __init__(self, fm, comps, h0: float = 0.02, rtol: float = 1e-12, h_min: float = 1e-3):
+    def __init__(self, fm, comps, h0: float = 0.02, rtol: float = 1e-12, h_min: float = 1e-3, ewald=None):
         self.comps = list(comps)
+        self.ewald = None if ewald is None else (float(ewald[0]), float(ewald[1]))
         nc = len(self.comps)
         self.cpid = np.full((nc, nc), -1, dtype=np.int64)
         segs, blocks, r_end, self.errors, rho = [], [], [], [], []
@@ -242,14 +273,19 @@ class UniformTables:
             for b in range(a, nc):
                 p = len(segs)
                 self.cpid[a, b] = self.cpid[b, a] = p
-                brk = _breaks(fm, self.comps[a], self.comps[b])
+                alpha, reach = None, 0.0
+                if self.ewald is not None and \
+                        component_charge(fm, self.comps[a]) * component_charge(fm, self.comps[b]) != 0.0:
+                    alpha, reach = self.ewald
+                brk = _breaks(fm, self.comps[a], self.comps[b], reach)
                 grid = np.linspace(min(R_REF, brk[-1]), brk[-1], 4001)
-                scale = np.abs(pair_functions(fm, self.comps[a], self.comps[b], grid, False, True)[:, :2]).max(axis=2)
+                scale = np.abs(pair_functions(fm, self.comps[a], self.comps[b], grid, False, True,
+                                              alpha)[:, :2]).max(axis=2)
                 rho.append(rho_kernels(fm, self.comps[a], self.comps[b]))
                 rows, worst = [], 0.0
                 for lo, hi in zip(brk[:-1], brk[1:]):
                     cf, err = _segment(fm, self.comps[a], self.comps[b], float(lo), float(hi), h0, rtol, h_min,
-                                       scale)
+                                       scale, alpha)
                     rows.append((float(lo), cf.shape[0] / (hi - lo), cf.shape[0], ncell))
                     ncell += cf.shape[0]
                     blocks.append(cf)

@@ -218,8 +218,8 @@ def test_bad_inputs_give_one_clear_error():
 
 
 def test_fast_model_with_pme_matches_ewald_and_direct(small_bundle):
-    """The ECT-EAM energy, forces and strain derivative with long_range="pme" equal the exact paths
-    to the mesh tolerance (rock-salt LiF cell, rattled and sheared; a LiF cluster); bad names are refused."""
+    """The ECT-EAM energy, dE/dc, forces and strain derivative with long_range="pme" (its real space
+    folded into the U^sr tables) equal the exact paths to the mesh tolerance (rock-salt LiF cell, rattled and sheared; a LiF cluster); bad names are refused."""
     from ectem_core.potential import load_potential
     from ectem_core.potential.fastmodel import FastModel
 
@@ -240,4 +240,30 @@ def test_fast_model_with_pme_matches_ewald_and_direct(small_bundle):
         r = FastModel(pot, cutoff_tol=1e-6, r_max=12.0, long_range="pme", mesh_tol=1e-8).evaluate(system, pos, c, cell=geometry)
         assert abs(r.energy - ref.energy) < 1e-8 * abs(ref.parts["coulomb_long"])
         assert rel_max(r.grad_r, ref.grad_r) < 1e-7
+        assert rel_max(r.grad_c, ref.grad_c) < 1e-7     # dE/dc: the real space folded into U^sr stays bilinear in c
         assert np.abs(r.strain - ref.strain).max() < 1e-8 * abs(ref.parts["coulomb_long"])
+
+
+def test_probe_screen_sees_the_same_coulomb_with_the_real_space_folded(small_bundle):
+    """The global checks' pair-model probe estimates (U^sr + q_s q_t / R) are the same whether PME's real
+    space sits in the U^sr tables (long_range="pme") or not (Ewald): up to the mesh tolerance."""
+    from ectem_core.potential import load_potential
+    from ectem_core.potential.cpe_kernels import probe_screen
+    from ectem_core.potential.fastmodel import FastModel
+
+    pot = load_potential(small_bundle)
+    rng = np.random.default_rng(4)
+    pos, cell, _, _, _, _ = binary_crystal("rocksalt")
+    pos = pos + rng.normal(0, 0.1, pos.shape)
+    system = pot.system(["Li"] * 4 + ["F"] * 4)
+    c = pot.ground_weights(system)
+    out = []
+    for method in ("ewald", "pme"):
+        fm = FastModel(pot, cutoff_tol=1e-6, r_max=12.0, long_range=method, mesh_tol=1e-8)
+        pd = fm.pair_data(system, pos, cell)
+        g = fm.evaluate_data(pd, c).grad_c
+        nst, charge, _, _, _, cation, anion = fm.el[:7]
+        i, j, est = probe_screen(c, g, pd.sysd, pd.arrays, nst, charge, cation, anion, 10.0)
+        out.append((i, j, est))
+    assert out[0][0].size > 0 and np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
+    assert np.abs(out[1][2] - out[0][2]).max() < 1e-6 * np.abs(out[0][2]).max()
