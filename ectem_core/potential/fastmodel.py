@@ -281,7 +281,7 @@ class FastModel:
             raise InputError("positions must be finite (bohr)")
         elem = np.asarray(system.element_index, dtype=np.int64)
         woff = np.asarray(system.offsets, dtype=np.int64)
-        from .neighbours import all_pairs, neighbour_pairs, periodic_pairs
+        from .neighbours import all_pairs, neighbour_pairs, periodic_pairs, within_cutoff
 
         if cell is not None:
             if self.cutoff_tol is None:
@@ -298,15 +298,13 @@ class FastModel:
         else:
             pi, pj = all_pairs(n)
             shift = np.zeros((pi.size, 3))
-        d = np.linalg.norm(pos[pi] - pos[pj] - shift, axis=1)
-        if self.cutoff_tol is not None:
-            keep = d < self.rcut[elem[pi], elem[pj]]
-            pi, pj, shift, d = (np.ascontiguousarray(pi[keep]), np.ascontiguousarray(pj[keep]),
-                                np.ascontiguousarray(shift[keep]), d[keep])
-        if pi.size:
-            k = int(np.argmin(d))
-            if d[k] < 1e-8:   # (cells were checked above, with the image named)
-                raise InputError(f"atoms {pi[k]} and {pj[k]} coincide")
+        # every candidate within the cut-off of its element pair (none: the exact model's all pairs)
+        rcut = self.rcut if self.cutoff_tol is not None else np.full(self.rcut.shape, np.inf)
+        pi, pj, shift, d, k = within_cutoff(pos, np.ascontiguousarray(pi, dtype=np.int64),
+                                            np.ascontiguousarray(pj, dtype=np.int64), np.ascontiguousarray(shift),
+                                            elem, np.ascontiguousarray(rcut, dtype=float), 0.0)
+        if k >= 0 and d[k] < 1e-8:   # (cells were checked above, with the image named)
+            raise InputError(f"atoms {pi[k]} and {pj[k]} coincide")
         reach = None
         if self.cutoff_tol is not None and n > 1:   # the pairs kept above are every pair within the smallest cut-off
             kinds = np.unique(elem)

@@ -321,7 +321,7 @@ class FixedWeights:
     def _neighbours(self, pos, cell):
         """Half list to r_cut + SKIN (pairs beyond a component pair's switch contribute exactly 0), reused
         while no atom has moved more than SKIN/2 and the cell is unchanged (Verlet list)."""
-        from .neighbours import neighbour_pairs, periodic_pairs
+        from .neighbours import neighbour_pairs, periodic_pairs, within_cutoff
 
         if self._list is not None:
             p0, c0, start, nbr, sh = self._list
@@ -334,11 +334,11 @@ class FixedWeights:
         else:
             pi, pj = neighbour_pairs(pos, rc)
             shift = np.zeros((pi.size, 3))
-        d = np.linalg.norm(pos[pi] - pos[pj] - shift, axis=1)
-        if d.size and d.min() < 1e-8:
+        pi, pj, shift, d, k = within_cutoff(pos, np.ascontiguousarray(pi, dtype=np.int64),
+                                            np.ascontiguousarray(pj, dtype=np.int64), np.ascontiguousarray(shift),
+                                            self.elem, np.ascontiguousarray(self.fm.rcut, dtype=float), self.SKIN)
+        if k >= 0 and d[k] < 1e-8:
             raise InputError("two atoms coincide (or an atom sits on a periodic image)")
-        keep = d < self.fm.rcut[self.elem[pi], self.elem[pj]] + self.SKIN
-        pi, pj, shift = np.ascontiguousarray(pi[keep]), np.ascontiguousarray(pj[keep]), np.ascontiguousarray(shift[keep])
         start, nbr, sh = _half_list(self.system.n_atoms, pi, pj, shift)
         self._list = (pos.copy(), None if cell is None else cell.copy(), start, nbr, sh)
         self._pairs = (pi, pj, shift)   # the same list as (i, j, shift), for the long range's real space

@@ -256,3 +256,40 @@ def periodic_pairs(positions_bohr, cell_bohr, cutoff: float):
     # back to the positions as given: r_i − r_j − n·L (wrapped) = pos_i − pos_j − (n + m_i − m_j)·L
     shift += (whole[pi] - whole[pj]) @ cell
     return pi, pj, shift
+
+
+@numba.njit(cache=True)
+def within_cutoff(pos, pi, pj, shift, elem, rcut, extra):
+    """The candidate pairs (i, j + shift) closer than rcut[elem_i, elem_j] + extra (bohr), in their
+    order: (pi, pj, shift, R) of those kept, and the index among them of the closest pair (−1 if none)."""
+    n = pi.size
+    keep = np.empty(n, dtype=np.int64)
+    dist = np.empty(n)
+    m = 0
+    best = -1
+    dmin = np.inf
+    for p in range(n):
+        i = pi[p]
+        j = pj[p]
+        d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]
+        d1 = pos[i, 1] - pos[j, 1] - shift[p, 1]
+        d2 = pos[i, 2] - pos[j, 2] - shift[p, 2]
+        r = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        if r < rcut[elem[i], elem[j]] + extra:
+            keep[m] = p
+            dist[m] = r
+            if r < dmin:
+                dmin = r
+                best = m
+            m += 1
+    oi = np.empty(m, dtype=np.int64)
+    oj = np.empty(m, dtype=np.int64)
+    osh = np.empty((m, 3))
+    for k in range(m):
+        p = keep[k]
+        oi[k] = pi[p]
+        oj[k] = pj[p]
+        osh[k, 0] = shift[p, 0]
+        osh[k, 1] = shift[p, 1]
+        osh[k, 2] = shift[p, 2]
+    return oi, oj, osh, dist[:m].copy(), best
