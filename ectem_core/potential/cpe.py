@@ -26,7 +26,7 @@ import numpy as np
 from scipy import optimize
 
 from ..errors import EctemError, InputError
-from .cpe_kernels import kkt_bounds, probe_screen, spg_multistart, vertex_moves
+from .cpe_kernels import kkt_bounds, pg_norm, probe_screen, project_feasible, spg_multistart, vertex_moves
 from .fastmodel import fast_model
 from .model import ECTModel, Evaluation, System
 from .simplex import project
@@ -132,6 +132,10 @@ def solve(model: ECTModel, system: System, positions, Q: float = 0.0, warm_start
         if fm is None:
             return _solve_slsqp(model, system, pos, Q, [start])
         pd = fm.pair_data(system, pos, cell)
+        held = _converged_start(fm, pd, start, Q)
+        if held is not None:   # the warm start is already a KKT point: its energy and forces are the result
+            c, ev = held
+            return CPEResult(c, ev, chemical_potential(model, system, c, ev), 1, True)
         W, E, status = _run(start[None, :], Q, fm, pd)
         if status[0] == 3 or not np.isfinite(E[0]):
             raise EctemError(f"CPE: no feasible local solution from the warm start at total charge {Q:+g}")
@@ -148,6 +152,23 @@ def solve(model: ECTModel, system: System, positions, Q: float = 0.0, warm_start
     if screened:
         starts = starts[:int(abs(Q) < 1e-12) + int(warm_start is not None)]
     return _solve_fast(model, fm, pd, Q, starts, warm_start, probe_radius, screened=screened)
+
+
+def _converged_start(fm, pd, start, Q):
+    """(c, evaluation with forces) when the feasible projection c of `start` already satisfies SPG's
+    convergence test ‖P(c − ∇E) − c‖∞ ≤ SPG_TOL (an MD step that moved no weight), else None. One
+    energy + force evaluation instead of SPG's first energy and a second one with forces; not for
+    the thermal variant (its c ln c slopes never pass the test)."""
+    if fm.opts[0] == 2:
+        return None
+    woff, qv = pd.sysd[1], pd.sysd[2]
+    c = np.empty_like(start)
+    if not np.isfinite(project_feasible(start, woff, qv, float(Q), c)):
+        return None
+    ev = fm.evaluate_data(pd, c)
+    if not np.isfinite(ev.energy) or pg_norm(c, ev.grad_c, woff, qv, float(Q), np.empty_like(c)) > SPG_TOL:
+        return None
+    return c, ev
 
 
 PERIODIC_CUTOFF_TOL = 1e-6   # default kernel tolerance of periodic cells (docs/periodic.md)

@@ -248,7 +248,7 @@ def project_feasible(y, woff, qv, Q, out, nu0=0.0):
 
 
 @numba.njit(cache=True)
-def _pg_norm(c, g, woff, qv, Q, tmp, nu0=0.0):
+def pg_norm(c, g, woff, qv, Q, tmp, nu0=0.0):
     """‖P(c − g) − c‖∞: zero exactly at KKT points."""
     project_feasible(c - g, woff, qv, Q, tmp, nu0)
     r = 0.0
@@ -279,7 +279,7 @@ def _spg(c0, Q, sysd, el, pd, opts, tol, max_iter):
     hist = np.full(10, -np.inf)
     hist[0] = f
     mu_est = 0.0
-    pgn = _pg_norm(c, g, woff, qv, Q, tmp)
+    pgn = pg_norm(c, g, woff, qv, Q, tmp)
     lam = 1.0 / max(pgn, 1e-12)
     lam = min(max(lam, 1e-10), 1e10)
     it = 0
@@ -344,7 +344,7 @@ def _spg(c0, Q, sysd, el, pd, opts, tol, max_iter):
             f_best = f
             c_best[:] = c
         lam = 1e10 if sy <= 0.0 else min(max(ss / sy, 1e-10), 1e10)
-        pgn = _pg_norm(c, g, woff, qv, Q, tmp, mu_est)
+        pgn = pg_norm(c, g, woff, qv, Q, tmp, mu_est)
     if status != 0 and pgn <= tol:
         status = 0
     if f_best < f:  # non-monotone search: return the best point seen
