@@ -276,3 +276,32 @@ def test_fixed_weight_path_equals_the_fast_model(pot, fm, rattled):
             assert np.allclose(got.grad_r, ref.grad_r, atol=1e-12)
             assert np.allclose(got.strain, ref.strain, atol=1e-11)
             assert np.allclose(got.rho_bar, ref.rho_bar, atol=1e-13)
+
+
+@pytest.mark.parametrize("repeat, cutoff", [(3, 13.0), (5, 7.0), (6, 13.0)])
+def test_binned_search_finds_every_image_pair_once(repeat, cutoff):
+    """The binned search of large cells (bins of cutoff/2, images through the stencil wrap) gives the same
+    set of (i, j, image) pairs as the direct image enumeration, each once, on a sheared rattled
+    rock-salt supercell with atoms outside the cell."""
+    from ectem_core.potential.neighbours import _count_then_store, _image_pairs, periodic_pairs
+
+    rng = np.random.default_rng(repeat)
+    a = 7.94
+    base = np.array([[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]])
+    frac = np.vstack([base, base + [.5, 0, 0]])
+    frac = np.vstack([(frac + [x, y, z]) / repeat for x in range(repeat) for y in range(repeat) for z in range(repeat)])
+    cell = a * repeat * np.array([[1.0, 0.1, 0.0], [0.0, 1.0, 0.05], [0.02, 0.0, 1.0]])
+    pos = frac @ cell + rng.normal(0, 0.3, frac.shape) + 2.0
+    assert len(pos) > 64
+    pi, pj, shift = periodic_pairs(pos, cell, cutoff)
+    f = np.linalg.solve(cell.T, pos.T).T
+    whole = np.floor(f)
+    vol = abs(np.linalg.det(cell))
+    h = [vol / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3])) for k in range(3)]
+    ri, rj, rs = _count_then_store(_image_pairs, np.ascontiguousarray(f - whole), cell,
+                                   np.array([int(cutoff / x) + 1 for x in h], dtype=np.int64), cutoff)
+    rs = rs + (whole[ri] - whole[rj]) @ cell
+    got = list(zip(pi.tolist(), pj.tolist(), map(tuple, np.round(shift, 6).tolist())))
+    want = set(zip(ri.tolist(), rj.tolist(), map(tuple, np.round(rs, 6).tolist())))
+    assert len(got) == len(set(got)) and set(got) == want
+    assert np.linalg.norm(pos[pi] - pos[pj] - shift, axis=1).max() < cutoff
