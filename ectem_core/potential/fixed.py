@@ -17,8 +17,9 @@ pair counts, one per thread, each writing its own ρ̄ / gradient buffers (no wr
 No dE/dc (the weights are fixed); the q_i q_j / R tail as in the fast model (direct sum for clusters,
 Ewald for cells, particle-mesh Ewald by choice or from `long_range.AUTO_PME_*` atoms). With PME the
 real-space part q_i q_j erfc(αR)/R is folded into the U tables (`UniformTables(ewald=…)`): the table
-pass sums it, PME does only the mesh and self terms, and parts["coulomb_short"] then includes it. The resonance and thermal couplings vanish at integer weights and are refused for
-fractional ones (use FastModel)."""
+pass sums it, PME does only the mesh and self terms, and parts["coulomb_short"] then includes it.
+The resonance and thermal couplings vanish at integer weights and are refused for fractional ones
+(use FastModel)."""
 from __future__ import annotations
 
 import math

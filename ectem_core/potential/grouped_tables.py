@@ -12,45 +12,9 @@ Point-density kernels (ρ, see `uniform_tables.rho_kernels`) stay exact per stat
 A state pair whose switch has ended inside the grid is 0 there (its source functions are)."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .uniform_tables import (BIN, NF, R_REF, STRIDE, _breaks, _hermite, component_charge, pair_functions,
-                             poly_eval, rho_kernels)
-
-
-def _group_segment(fm, pairs, ewald, lo, hi, h0, rtol, h_min, scales):
-    """Coefficients (n, len(pairs), 18) of one common uniform segment [lo, hi] for the state pairs
-    `pairs` ((compA, compB) each) and the worst error measured (as uniform_tables._segment)."""
-    n = max(1, int(math.ceil((hi - lo) / h0 - 1e-9)))
-    frac = np.array([0.25, 0.5, 0.75])
-    while True:
-        h = (hi - lo) / n
-        x = lo + h * np.arange(n + 1)
-        x[-1] = hi
-        uu = np.tile(frac, n)
-        cell = np.repeat(np.arange(n), frac.size)
-        side = np.concatenate([np.zeros(n, bool), np.ones(n, bool), np.zeros(uu.size, bool)])
-        where = np.concatenate([x[:-1], x[1:], lo + (cell + uu) * h])
-        powers = h ** np.arange(6)
-        cf = np.empty((n, len(pairs), STRIDE))
-        worst = 0.0
-        for slot, (A, B) in enumerate(pairs):
-            allf = pair_functions(fm, A, B, where, side, True, ewald[slot])
-            fr, fl, ex = allf[:, :, :n], allf[:, :, n:2 * n], allf[:, :, 2 * n:]
-            for m in range(NF):
-                cf[:, slot, 6 * m:6 * m + 6] = _hermite(np.full(n, h), fr[m, 0], fr[m, 1], fr[m, 2],
-                                                        fl[m, 0], fl[m, 1], fl[m, 2], 5) * powers
-                v, d = poly_eval(cf[cell, slot, 6 * m:6 * m + 6], uu)
-                sv = max(np.abs(ex[m, 0]).max(), np.abs(fr[m, 0]).max(), scales[slot][m, 0], 1e-300)
-                sd = max(np.abs(ex[m, 1]).max(), np.abs(fr[m, 1]).max(), scales[slot][m, 1], 1e-300)
-                worst = max(worst, np.abs(v - ex[m, 0]).max() / sv, np.abs(d / h - ex[m, 1]).max() / sd)
-            if worst > rtol and h > h_min:
-                break   # this spacing fails already: halve it before sampling the remaining state pairs
-        if worst <= rtol or h <= h_min:
-            return cf, worst
-        n *= 2
+from .uniform_tables import R_REF, STRIDE, _breaks, component_charge, pack_segments, pair_functions, rho_kernels, segment_group
 
 
 class GroupedTables:
@@ -99,7 +63,7 @@ class GroupedTables:
                 rho.append([rho_kernels(fm, A, B) for A, B in pairs])
                 rows, worst, ncell = [], 0.0, 0
                 for lo, hi in zip(brk[:-1], brk[1:]):
-                    cf, err = _group_segment(fm, pairs, alphas, float(lo), float(hi), h0, rtol, h_min, scales)
+                    cf, err = segment_group(fm, pairs, alphas, float(lo), float(hi), h0, rtol, h_min, scales)
                     rows.append((float(lo), cf.shape[0] / (hi - lo), cf.shape[0], ncell))
                     ncell += cf.shape[0]
                     blocks.append(cf.reshape(-1, STRIDE))
@@ -111,25 +75,12 @@ class GroupedTables:
                 nrow += ncell * len(pairs)
                 self.errors.append(worst)
         npair = len(segs)
-        ms = max(len(r) for r in segs)
-        self.nseg = np.array([len(r) for r in segs], dtype=np.int64)
-        self.seg_lo = np.full((npair, ms + 1), np.inf)
-        self.seg_inv_h = np.zeros((npair, ms))
-        self.seg_n = np.zeros((npair, ms), dtype=np.int64)
-        self.seg_off = np.zeros((npair, ms), dtype=np.int64)
-        for p, rows in enumerate(segs):
-            for s, (lo, ih, n, off) in enumerate(rows):
-                self.seg_lo[p, s], self.seg_inv_h[p, s], self.seg_n[p, s], self.seg_off[p, s] = lo, ih, n, off
+        (self.nseg, self.seg_lo, self.seg_inv_h, self.seg_n, self.seg_off, self.bins,
+         self.seg_of) = pack_segments(segs, r_end)
         self.r_end = np.array(r_end)
         self.base = np.array(base, dtype=np.int64)
         self.nslot = np.array(nslot, dtype=np.int64)
         self.coefs = np.ascontiguousarray(np.concatenate(blocks))
-        nbin = [int(math.ceil((self.r_end[p] - self.seg_lo[p, 0]) / BIN)) + 1 for p in range(npair)]
-        self.bins = np.array([[self.seg_lo[p, 0], 1.0 / BIN] for p in range(npair)])
-        self.seg_of = np.zeros((npair, max(nbin)), dtype=np.int64)
-        for p in range(npair):
-            starts = self.seg_lo[p, 0] + BIN * np.arange(nbin[p])
-            self.seg_of[p, :nbin[p]] = np.searchsorted(self.seg_lo[p, :self.nseg[p]], starts, side="right") - 1
         mslot = int(self.nslot.max())
         self.rho_tid = np.full((npair, mslot, 2), -1, dtype=np.int64)
         self.sw_lo = np.zeros((npair, mslot))
@@ -137,7 +88,6 @@ class GroupedTables:
             for slot, (ta, tb, lo) in enumerate(per):
                 self.rho_tid[p, slot] = ta, tb
                 self.sw_lo[p, slot] = lo
-        self.has_rho = np.array([bool(np.any(self.rho_tid[p] >= 0)) for p in range(npair)])
         self.width = float(fm.pair_opts[2])
 
     @property

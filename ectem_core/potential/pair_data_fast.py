@@ -20,10 +20,10 @@ import threading
 import numba
 import numpy as np
 
+from .grouped_tables import GroupedTables
 from .kernels import _tab, thermal_tau
 from .pair_tables import switch_nb
 from .threads import threads_for
-from .grouped_tables import GroupedTables
 from .uniform_tables import lookup
 
 

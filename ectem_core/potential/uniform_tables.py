@@ -212,6 +212,16 @@ def _breaks(fm, compA, compB, r_min_end: float = 0.0):
 def _segment(fm, compA, compB, lo, hi, h0, rtol, h_min, scale, ewald_alpha=None):
     """Coefficients (n, 18) of one uniform segment [lo, hi] and its worst error measured, relative to
     max(the segment's largest |f|, |f'|, `scale` (2, 3): the largest beyond R_REF)."""
+    cf, worst = segment_group(fm, [(compA, compB)], [ewald_alpha], lo, hi, h0, rtol, h_min, [scale])
+    return cf[:, 0], worst
+
+
+def segment_group(fm, pairs, ewald, lo, hi, h0, rtol, h_min, scales):
+    """Coefficients (n, len(pairs), 18) of one uniform segment [lo, hi] common to the component pairs
+    `pairs` ((compA, compB) each; ewald[k]: α of pair k or None) and the worst error measured: the
+    spacing halves from h0 until every pair's interpolant matches it at the cell quarter-, mid- and
+    three-quarter points to rtol of max(the segment's largest |f| (|f'|), scales[k] (2, 3): the largest
+    beyond R_REF), or reaches h_min."""
     n = max(1, int(math.ceil((hi - lo) / h0 - 1e-9)))
     frac = np.array([0.25, 0.5, 0.75])
     while True:
@@ -223,23 +233,49 @@ def _segment(fm, compA, compB, lo, hi, h0, rtol, h_min, scale, ewald_alpha=None)
         uu = np.tile(frac, n)
         cell = np.repeat(np.arange(n), frac.size)
         side = np.concatenate([np.zeros(n, bool), np.ones(n, bool), np.zeros(uu.size, bool)])
-        allf = pair_functions(fm, compA, compB, np.concatenate([x[:-1], x[1:], lo + (cell + uu) * h]), side, True,
-                              ewald_alpha)
-        fr, fl, ex = allf[:, :, :n], allf[:, :, n:2 * n], allf[:, :, 2 * n:]
-        cf = np.empty((n, STRIDE))
+        where = np.concatenate([x[:-1], x[1:], lo + (cell + uu) * h])
         powers = h ** np.arange(6)   # power coefficients in u = (R − cell start)/h ∈ [0, 1)
-        for m in range(NF):
-            cf[:, 6 * m:6 * m + 6] = _hermite(np.full(n, h), fr[m, 0], fr[m, 1], fr[m, 2],
-                                              fl[m, 0], fl[m, 1], fl[m, 2], 5) * powers
+        cf = np.empty((n, len(pairs), STRIDE))
         worst = 0.0
-        for m in range(NF):
-            v, d = poly_eval(cf[cell, 6 * m:6 * m + 6], uu)
-            sv = max(np.abs(ex[m, 0]).max(), np.abs(fr[m, 0]).max(), scale[m, 0], 1e-300)
-            sd = max(np.abs(ex[m, 1]).max(), np.abs(fr[m, 1]).max(), scale[m, 1], 1e-300)
-            worst = max(worst, np.abs(v - ex[m, 0]).max() / sv, np.abs(d / h - ex[m, 1]).max() / sd)
+        for k, (A, B) in enumerate(pairs):
+            allf = pair_functions(fm, A, B, where, side, True, ewald[k])
+            fr, fl, ex = allf[:, :, :n], allf[:, :, n:2 * n], allf[:, :, 2 * n:]
+            for m in range(NF):
+                cf[:, k, 6 * m:6 * m + 6] = _hermite(np.full(n, h), fr[m, 0], fr[m, 1], fr[m, 2],
+                                                     fl[m, 0], fl[m, 1], fl[m, 2], 5) * powers
+                v, d = poly_eval(cf[cell, k, 6 * m:6 * m + 6], uu)
+                sv = max(np.abs(ex[m, 0]).max(), np.abs(fr[m, 0]).max(), scales[k][m, 0], 1e-300)
+                sd = max(np.abs(ex[m, 1]).max(), np.abs(fr[m, 1]).max(), scales[k][m, 1], 1e-300)
+                worst = max(worst, np.abs(v - ex[m, 0]).max() / sv, np.abs(d / h - ex[m, 1]).max() / sd)
+            if worst > rtol and h > h_min:
+                break   # this spacing fails already: halve it before sampling the remaining pairs
         if worst <= rtol or h <= h_min:
             return cf, worst
         n *= 2
+
+
+def pack_segments(segs, r_end):
+    """The lookup arrays of per-pair segment lists segs[p] = [(lo, 1/h, n cells, first cell), ...] with
+    table ends r_end[p] (bohr): nseg, seg_lo (padded with ∞: seg_lo[p, nseg[p]] = ∞), seg_inv_h, seg_n,
+    seg_off, bins (grid start, 1/BIN) and seg_of, the segment holding the start of each coarse bin of
+    BIN bohr from the grid start (see `lookup`)."""
+    ms = max(len(r) for r in segs)
+    npair = len(segs)
+    nseg = np.array([len(r) for r in segs], dtype=np.int64)
+    seg_lo = np.full((npair, ms + 1), np.inf)
+    seg_inv_h = np.zeros((npair, ms))
+    seg_n = np.zeros((npair, ms), dtype=np.int64)
+    seg_off = np.zeros((npair, ms), dtype=np.int64)
+    for p, rows in enumerate(segs):
+        for s, (lo, ih, n, off) in enumerate(rows):
+            seg_lo[p, s], seg_inv_h[p, s], seg_n[p, s], seg_off[p, s] = lo, ih, n, off
+    nbin = [int(math.ceil((r_end[p] - seg_lo[p, 0]) / BIN)) + 1 for p in range(npair)]
+    bins = np.array([[seg_lo[p, 0], 1.0 / BIN] for p in range(npair)])
+    seg_of = np.zeros((npair, max(nbin)), dtype=np.int64)
+    for p in range(npair):
+        starts = seg_lo[p, 0] + BIN * np.arange(nbin[p])
+        seg_of[p, :nbin[p]] = np.searchsorted(seg_lo[p, :nseg[p]], starts, side="right") - 1
+    return nseg, seg_lo, seg_inv_h, seg_n, seg_off, bins, seg_of
 
 
 def poly_eval(c, t):
@@ -293,25 +329,10 @@ class UniformTables:
                 segs.append(rows)
                 r_end.append(float(brk[-1]))
                 self.errors.append(worst)
-        ms = max(len(r) for r in segs)
-        npair = len(segs)
-        self.nseg = np.array([len(r) for r in segs], dtype=np.int64)
-        self.seg_lo = np.full((npair, ms + 1), np.inf)   # padded: seg_lo[p, nseg[p]] = ∞
-        self.seg_inv_h = np.zeros((npair, ms))
-        self.seg_n = np.zeros((npair, ms), dtype=np.int64)
-        self.seg_off = np.zeros((npair, ms), dtype=np.int64)
-        for p, rows in enumerate(segs):
-            for s, (lo, ih, n, off) in enumerate(rows):
-                self.seg_lo[p, s], self.seg_inv_h[p, s], self.seg_n[p, s], self.seg_off[p, s] = lo, ih, n, off
+        (self.nseg, self.seg_lo, self.seg_inv_h, self.seg_n, self.seg_off, self.bins,
+         self.seg_of) = pack_segments(segs, r_end)
         self.r_end = np.array(r_end)
         self.coefs = np.ascontiguousarray(np.concatenate(blocks))
-        # coarse bins of BIN bohr from each pair's grid start: the segment holding the bin's start
-        nbin = [int(math.ceil((self.r_end[p] - self.seg_lo[p, 0]) / BIN)) + 1 for p in range(npair)]
-        self.bins = np.array([[self.seg_lo[p, 0], 1.0 / BIN] for p in range(npair)])
-        self.seg_of = np.zeros((npair, max(nbin)), dtype=np.int64)
-        for p in range(npair):
-            starts = self.seg_lo[p, 0] + BIN * np.arange(nbin[p])
-            self.seg_of[p, :nbin[p]] = np.searchsorted(self.seg_lo[p, :self.nseg[p]], starts, side="right") - 1
         self.rho_tid = np.array([[x[0], x[1]] for x in rho], dtype=np.int64)
         self.sw_lo = np.array([x[2] for x in rho])
         self.width = float(fm.pair_opts[2])

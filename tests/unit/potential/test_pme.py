@@ -219,7 +219,8 @@ def test_bad_inputs_give_one_clear_error():
 
 def test_fast_model_with_pme_matches_ewald_and_direct(small_bundle):
     """The ECT-EAM energy, dE/dc, forces and strain derivative with long_range="pme" (its real space
-    folded into the U^sr tables) equal the exact paths to the mesh tolerance (rock-salt LiF cell, rattled and sheared; a LiF cluster); bad names are refused."""
+    folded into the U^sr tables) equal the exact paths to the mesh tolerance (rock-salt LiF cell,
+    rattled and sheared; a LiF cluster); bad names are refused."""
     from ectem_core.potential import load_potential
     from ectem_core.potential.fastmodel import FastModel
 
