@@ -162,9 +162,10 @@ class ECTEAM(Calculator):
             return
         if not np.all((np.abs(c) < 1e-12) | (np.abs(c - 1.0) < 1e-12)):
             return   # fractional weights move with the geometry: solve every step
-        from .fixed import FixedWeights
+        from .fixed import cached_fixed_weights
 
-        self._held = FixedWeights(fast, system, np.round(c))
+        # the object a local solve from these weights also uses (cpe._converged_vertex): one Verlet list
+        self._held = cached_fixed_weights(fast, system, np.round(c))
         self._solved_at = (pos.copy(), None if cell is None else cell.copy())
         self._mu_held = mu
 

@@ -131,6 +131,10 @@ def solve(model: ECTModel, system: System, positions, Q: float = 0.0, warm_start
             raise InputError(f"warm_start: expected {int(system.offsets[-1])} weights, got {start.size}")
         if fm is None:
             return _solve_slsqp(model, system, pos, Q, [start])
+        held = _converged_vertex(fm, system, pos, cell, start, Q)
+        if held is not None:   # the warm start is a vertex and already a KKT point: no pair data of every state pair
+            c, ev = held
+            return CPEResult(c, ev, chemical_potential(model, system, c, ev), 1, True)
         pd = fm.pair_data(system, pos, cell)
         held = _converged_start(fm, pd, start, Q)
         if held is not None:   # the warm start is already a KKT point: its energy and forces are the result
@@ -152,6 +156,31 @@ def solve(model: ECTModel, system: System, positions, Q: float = 0.0, warm_start
     if screened:
         starts = starts[:int(abs(Q) < 1e-12) + int(warm_start is not None)]
     return _solve_fast(model, fm, pd, Q, starts, warm_start, probe_radius, screened=screened)
+
+
+def _converged_vertex(fm, system, pos, cell, start, Q):
+    """(c, evaluation) when `start` is a vertex (every weight 0 or 1, Σq = Q) of the pure model under a
+    cut-off fast model and already passes SPG's convergence test at these positions: the energy, forces
+    and strain of the fixed-weight path (`fixed.cached_fixed_weights`, its Verlet list kept between
+    calls) and ∂E/∂c from the grouped tables at the vertex (`FixedWeights.weight_gradient`: the state
+    pairs (s, a_j) and (a_i, t) only). None otherwise (the caller solves on the full pair data)."""
+    if fm.cutoff_tol is None or fm.model.options.variant != "pure":
+        return None
+    if not np.all((start == 0.0) | (start == 1.0)) or abs(float(fm.model.charge_vector(system) @ start) - Q) > 1e-12:
+        return None
+    from .fixed import cached_fixed_weights
+
+    fw = cached_fixed_weights(fm, system, start)
+    if fw.vertex is None:
+        return None
+    ev = fw.evaluate(pos, cell=cell)
+    g = fw.weight_gradient(pos, cell)
+    if g is None or not np.isfinite(ev.energy):
+        return None
+    woff, qv = np.asarray(system.offsets, dtype=np.int64), fm.model.charge_vector(system).astype(float)
+    if pg_norm(start, g, woff, qv, float(Q), np.empty_like(start)) > SPG_TOL:
+        return None
+    return start.copy(), Evaluation(ev.energy, g, ev.grad_r, ev.charges, ev.rho_bar, ev.parts, ev.strain)
 
 
 def _converged_start(fm, pd, start, Q):

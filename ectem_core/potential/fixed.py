@@ -296,6 +296,7 @@ class FixedWeights:
         self._tables = None      # the UniformTables of the last evaluation (`tables`)
         self.charges = fm.model.charges(system, c)
         self._list = None        # (positions, cell, start, nbr, shift) of the last neighbour list
+        self._last = None        # (positions, cell, Ewald fold (α, reach) or None, φ) of the last evaluation
         self._pairs = None       # its (pi, pj, shift)
         self._kinds = np.unique(self.elem)
         self.list_builds = 0
@@ -360,7 +361,8 @@ class FixedWeights:
         # PME on this Verlet list: its real space q_i q_j erfc(αR)/R is folded into the U tables
         alpha = folded_real_space(self.system.n_atoms, cell is not None, self.fm.long_range, self.fm.mesh_tol,
                                   self._reach()) if charged else None
-        tables = self.tables_for(None if alpha is None else (alpha, min(self._reach(), MAX_PAIR_REACH)))
+        ewald = None if alpha is None else (alpha, min(self._reach(), MAX_PAIR_REACH))
+        tables = self.tables_for(ewald)
         chunk = _chunks(start, max(1, min(numba.get_num_threads(), self.system.n_atoms)))
         with threads_for(int(nbr.size)):
             e_sr, e_emb, rho, grad, s6 = _short_range(pos, sh, start, nbr, chunk, self.comp_off, self.comp_id, self.comp_w,
@@ -375,8 +377,58 @@ class FixedWeights:
             # every pair within the smallest cut-off is in the Verlet list while it is reused (moves < SKIN/2)
             lr = long_range_data(pos, cell, self.fm.ewald_tol, method=self.fm.long_range, mesh_tol=self.fm.mesh_tol,
                                  pairs=self._pairs, pair_reach=self._reach(), real_space=alpha is None)
-            e_lr, _phi = long_range(pos, q, bool(want_forces), grad, strain, lr)
+            e_lr, phi = long_range(pos, q, bool(want_forces), grad, strain, lr)
+        else:
+            phi = np.zeros(self.system.n_atoms)
+        self._last = (pos.copy(), None if cell is None else cell.copy(), ewald, phi)
         energy = e_sr + e_emb + float(e_lr)
         return Evaluation(energy, np.zeros(0), grad, self.charges.copy(), rho,
                           {"onsite+embedding": e_emb, "coulomb_short": e_sr, "coulomb_long": float(e_lr)},
                           strain if want_forces else None)
+
+    @property
+    def vertex(self) -> np.ndarray | None:
+        """The state index of every atom when the weights are a vertex (each atom on one state), else None."""
+        if not np.all(np.diff(self.act_off) == 1) or not np.all(self.act_w == 1.0):
+            return None
+        return self.act_state
+
+    def weight_gradient(self, positions, cell=None):
+        """∂E/∂c (hartree) of every state of every atom at this vertex and the positions of the last
+        `evaluate` (which must be these), from the grouped state-pair tables (`vertex_gradient`); None
+        where that path does not apply (weights not on a vertex, a variant other than pure, or exact
+        ρ kernels among the element pairs present): then use FastModel.evaluate."""
+        from .pair_data_fast import grouped_tables
+        from .vertex_gradient import supported, vertex_gradient
+
+        active = self.vertex
+        if active is None or self.fm.model.options.variant != "pure" or self._last is None:
+            return None
+        pos = np.ascontiguousarray(np.asarray(positions, dtype=float).reshape(-1, 3))
+        p0, c0, ewald, phi = self._last
+        same_cell = (c0 is None and cell is None) or (c0 is not None and cell is not None and np.array_equal(c0, cell))
+        if not (same_cell and np.array_equal(p0, pos)):
+            raise InputError("weight_gradient: call evaluate at these positions and cell first")
+        gt = grouped_tables(self.fm, ewald=ewald)
+        if not supported(gt, self._kinds):
+            return None
+        start, nbr, sh = self._list[2:]
+        grad, _rho = vertex_gradient(pos, sh, start, nbr, self.elem, np.asarray(self.system.offsets, dtype=np.int64),
+                                     active, gt.packed, self.fm.el, phi)
+        return grad
+
+
+def cached_fixed_weights(fm, system, c) -> FixedWeights:
+    """A FixedWeights of `system` at weights c under fm, the same object for the same atoms and weights
+    (kept on fm, the two most recent): its Verlet list and tables carry over between calls, as along
+    an MD run whose weights are held."""
+    c = np.asarray(c, dtype=float)
+    key = (tuple(int(k) for k in system.element_index), c.tobytes())
+    cache = fm.__dict__.setdefault("_fixed_weights", [])
+    for k, fw in cache:
+        if k == key:
+            return fw
+    fw = FixedWeights(fm, system, c)
+    cache.insert(0, (key, fw))
+    del cache[2:]
+    return fw

@@ -27,8 +27,8 @@ from .threads import threads_for
 from .uniform_tables import lookup
 
 
-def grouped_pair_tables(fm, h0: float = 0.02, rtol: float = 1e-12, h_min: float = 1e-3, ewald=None):
-    """GroupedTables.packed of every state pair of the cut-off FastModel `fm`, built on first use and
+def grouped_tables(fm, h0: float = 0.02, rtol: float = 1e-12, h_min: float = 1e-3, ewald=None) -> GroupedTables:
+    """The GroupedTables of every state pair of the cut-off FastModel `fm`, built on first use and
     cached on fm, keyed by accuracy and `ewald` ((α, reach) folds the PME real space into U^sr)."""
     if fm.cutoff_tol is None:
         raise ValueError("uniform pair tables need a cut-off model (cutoff_tol)")
@@ -36,7 +36,12 @@ def grouped_pair_tables(fm, h0: float = 0.02, rtol: float = 1e-12, h_min: float 
     key = (float(h0), float(rtol), float(h_min)) + (() if ewald is None else tuple(float(x) for x in ewald))
     if key not in cache:
         cache[key] = GroupedTables(fm, h0, rtol, h_min, ewald=ewald)
-    return cache[key].packed
+    return cache[key]
+
+
+def grouped_pair_tables(fm, h0: float = 0.02, rtol: float = 1e-12, h_min: float = 1e-3, ewald=None):
+    """`grouped_tables(...)`.packed, the tuple the kernels take."""
+    return grouped_tables(fm, h0, rtol, h_min, ewald).packed
 
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)

@@ -108,3 +108,70 @@ def test_local_solve_from_the_warm_start_alone(small_bundle, lif_cell):
     assert np.allclose(local.evaluation.charges, again.evaluation.charges, atol=1e-8)
     with pytest.raises(InputError, match="warm_start"):
         solve(pot, system, moved, fast=fm, cell=cell, global_checks=False)
+
+
+@pytest.mark.parametrize("long_range", ["ewald", "pme", "direct"])
+def test_vertex_gradient_is_the_fast_model_gradient(small_bundle, lif_cell, long_range):
+    """FixedWeights.weight_gradient (grouped tables, the state pairs (s, a_j) and (a_i, t) only) equals
+    dE/dc of FastModel.evaluate (every state pair) at the ionic and the neutral vertex of a rattled LiF
+    cell (Ewald or PME with its real space folded) and cluster (direct sum); it is refused at fractional weights."""
+    from ase.units import Bohr
+
+    from ectem_core.potential import load_potential
+    from ectem_core.potential.fastmodel import fast_model
+    from ectem_core.potential.fixed import FixedWeights, cached_fixed_weights
+
+    pot = load_potential(small_bundle)
+    fm = fast_model(pot, cutoff_tol=1e-6, r_max=12.0, long_range=long_range)
+    at = lif_cell.copy()
+    at.rattle(0.1, seed=5)
+    system = pot.system(at.get_chemical_symbols())
+    pos = at.get_positions() / Bohr
+    cell = None if long_range == "direct" else np.asarray(at.get_cell()) / Bohr
+    ionic = np.zeros(system.offsets[-1])
+    for i, k in enumerate(system.element_index):
+        e = pot.elements[k]
+        ionic[system.offsets[i] + (e.cation if e.symbol == "Li" else e.anion)] = 1.0
+    for c in (ionic, pot.ground_weights(system)):
+        fw = cached_fixed_weights(fm, system, c)
+        assert cached_fixed_weights(fm, system, c) is fw
+        fw.evaluate(pos, cell=cell)
+        ref = fm.evaluate(system, pos, c, cell=cell)
+        g = fw.weight_gradient(pos, cell)
+        assert np.abs(g - ref.grad_c).max() <= 1e-10 * np.abs(ref.grad_c).max()
+    half = 0.5 * (ionic + pot.ground_weights(system))
+    fw = FixedWeights(fm, system, half)
+    fw.evaluate(pos, cell=cell)
+    assert fw.vertex is None and fw.weight_gradient(pos, cell) is None
+
+
+def test_local_solve_at_a_converged_vertex_takes_the_fixed_weight_path(small_bundle, lif_cell):
+    """A local solve whose warm start is the converged ionic vertex returns it with the fixed-weight
+    evaluator's energy and forces (the same as the fast model's up to the table resampling) and ∂E/∂c, via one cached
+    evaluator; from a vertex that is not a KKT point (all atoms neutral) it solves on the full pair data."""
+    from ase.units import Bohr
+
+    from ectem_core.potential import load_potential
+    from ectem_core.potential.cpe import solve
+    from ectem_core.potential.fastmodel import fast_model
+
+    pot = load_potential(small_bundle)
+    fm = fast_model(pot, cutoff_tol=1e-6, r_max=12.0)
+    system = pot.system(lif_cell.get_chemical_symbols())
+    cell = np.asarray(lif_cell.get_cell()) / Bohr
+    pos = lif_cell.get_positions() / Bohr
+    full = solve(pot, system, pos, fast=fm, cell=cell)
+    assert np.all((full.weights == 0) | (full.weights == 1))
+    moved = pos + 0.004 * np.random.default_rng(2).normal(size=pos.shape)
+    fm.__dict__.pop("_fixed_weights", None)
+    local = solve(pot, system, moved, warm_start=full.weights, fast=fm, cell=cell, global_checks=False)
+    assert len(fm.__dict__.get("_fixed_weights", [])) == 1      # the vertex path ran
+    ref = fm.evaluate(system, moved, local.weights, cell=cell)
+    assert np.array_equal(local.weights, full.weights) and local.converged
+    assert local.evaluation.energy == pytest.approx(ref.energy, rel=1e-12)
+    # forces of a near-perfect crystal are small (1e-2 Ha/bohr), so the tables' resampling shows at 1e-10 of them
+    assert np.abs(local.evaluation.grad_r - ref.grad_r).max() <= 1e-9 * np.abs(ref.grad_r).max()
+    assert np.abs(local.evaluation.grad_c - ref.grad_c).max() <= 1e-10 * np.abs(ref.grad_c).max()
+    neutral = solve(pot, system, moved, warm_start=pot.ground_weights(system), fast=fm, cell=cell, global_checks=False)
+    assert not np.array_equal(neutral.weights, pot.ground_weights(system))
+    assert neutral.evaluation.energy < fm.evaluate(system, moved, pot.ground_weights(system), cell=cell).energy
