@@ -352,3 +352,24 @@ def test_mesh_long_range_on_the_verlet_list_is_the_ewald_sum_to_tol(pot, mesh_to
         assert np.abs(got.grad_r - want.grad_r).max() <= mesh_tol * np.abs(want.grad_r).max()
         assert np.abs(got.strain - want.strain).max() <= mesh_tol * abs(want.energy)
     assert mesh.list_builds == 1
+
+
+def test_mesh_long_range_of_a_cluster_is_the_direct_sum_to_tol(pot):
+    """FixedWeights on an open LiF cluster with long_range='pme' (free-space mesh, real space folded into the
+    U tables) against the direct Coulomb sum: energy and forces within mesh_tol."""
+    from ase.build import bulk
+    from ase.units import Bohr
+
+    from ectem_core.potential.fastmodel import fast_model
+    from ectem_core.potential.fixed import FixedWeights
+
+    at = bulk("LiF", "rocksalt", a=4.1, cubic=True).repeat((2, 2, 2))
+    at.rattle(0.1, seed=4)
+    system = pot.system(at.get_chemical_symbols())
+    pos = at.get_positions() / Bohr
+    c = _ionic(pot, system)
+    want = FixedWeights(fast_model(pot, cutoff_tol=1e-6, r_max=12.0, long_range="direct"), system, c).evaluate(pos)
+    got = FixedWeights(fast_model(pot, cutoff_tol=1e-6, r_max=12.0, long_range="pme", mesh_tol=1e-7), system, c).evaluate(pos)
+    assert abs(got.energy - want.energy) <= 1e-7 * abs(want.energy)
+    assert np.abs(got.grad_r - want.grad_r).max() <= 1e-7 * np.abs(want.grad_r).max()
+    assert abs(got.parts["coulomb_long"] - want.parts["coulomb_long"]) > 1e-3 * abs(want.parts["coulomb_long"])  # folded
