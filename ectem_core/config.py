@@ -68,6 +68,10 @@ def check_config(config: dict, source: str = "config") -> None:
     from .qm.level import Level, load_basis
 
     check_schema(config, source)
+    try:
+        set_name(config)
+    except InputError as exc:
+        raise InputError(f"{source}: {str(exc).removeprefix('config: ')}") from None
     for which in ("energy", "density"):
         lv = config.get("levels", {}).get(which)
         if not lv:
@@ -95,8 +99,21 @@ def check_config(config: dict, source: str = "config") -> None:
 
 
 def set_name(config: dict) -> str:
-    """Name of the element set (report and bundle file names)."""
-    return config.get("name") or "-".join(config["elements"])
+    """Name of the element set (report and bundle file names): `name`, or the elements joined by "-".
+    A `name` spelled like another element set ("H-Li-F" over elements Na, Cl: a copied config whose
+    elements were changed) is refused: its results would land under the other set's file names."""
+    elements = list(config["elements"])
+    name = config.get("name")
+    if not name:
+        return "-".join(elements)
+    from .elements import SYMBOLS
+
+    parts = str(name).split("-")
+    if all(p in SYMBOLS for p in parts) and sorted(parts) != sorted(elements):
+        raise InputError(f"config: name {name!r} names the element set {', '.join(parts)} but elements are "
+                         f"{', '.join(elements)}: remove `name` (the set is then called {'-'.join(elements)!r}) "
+                         "or give it a name of its own")
+    return str(name)
 
 
 def settings_section(cls, name: str, section: dict | None, convert: dict | None = None, extra_allowed=()):

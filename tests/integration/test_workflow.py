@@ -89,6 +89,8 @@ def test_tiny_pipeline_runs_and_second_run_does_nothing(tmp_path, cli_env):
     (lambda c: c["levels"]["energy"].update(basis="cc-pvxz"), "levels.energy.basis = 'cc-pvxz'"),
     (lambda c: c.update(tune={"paramters": ["K"]}), "unknown key 'tune.paramters'"),
     (lambda c: c.update(tune={"clusters": ["Li4F4"]}), "tune.clusters.0 = 'Li4F4'"),
+    # a copied config whose elements changed but whose name still spells the old set
+    (lambda c: c.update(name="H-Li", elements=["Na", "Cl"]), "name 'H-Li' names the element set H, Li"),
 ])
 def test_bad_config_fails_at_start_naming_key_and_value(tmp_path, cli_env, mutate, words):
     cfg = yaml.safe_load((REPO / "tests" / "data" / "tiny.yaml").read_text())
