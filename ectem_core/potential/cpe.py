@@ -166,7 +166,8 @@ def _converged_vertex(fm, system, pos, cell, start, Q):
     pairs (s, a_j) and (a_i, t) only). None otherwise (the caller solves on the full pair data)."""
     if fm.cutoff_tol is None or fm.model.options.variant != "pure":
         return None
-    if not np.all((start == 0.0) | (start == 1.0)) or abs(float(fm.model.charge_vector(system) @ start) - Q) > 1e-12:
+    qv = fm.model.charge_vector(system).astype(float)
+    if not np.all((start == 0.0) | (start == 1.0)) or abs(float(qv @ start) - Q) > 1e-12:
         return None
     from .fixed import cached_fixed_weights
 
@@ -177,7 +178,7 @@ def _converged_vertex(fm, system, pos, cell, start, Q):
     g = fw.weight_gradient(pos, cell)
     if g is None or not np.isfinite(ev.energy):
         return None
-    woff, qv = np.asarray(system.offsets, dtype=np.int64), fm.model.charge_vector(system).astype(float)
+    woff = np.asarray(system.offsets, dtype=np.int64)
     if pg_norm(start, g, woff, qv, float(Q), np.empty_like(start)) > SPG_TOL:
         return None
     return start.copy(), Evaluation(ev.energy, g, ev.grad_r, ev.charges, ev.rho_bar, ev.parts, ev.strain)

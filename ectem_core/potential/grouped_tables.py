@@ -14,7 +14,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .uniform_tables import R_REF, STRIDE, _breaks, component_charge, pack_segments, pair_functions, rho_kernels, segment_group
+from .uniform_tables import (
+    R_REF,
+    STRIDE,
+    _breaks,
+    component_charge,
+    merge_breaks,
+    pack_segments,
+    pair_functions,
+    rho_kernels,
+    segment_group,
+)
 
 
 class GroupedTables:
@@ -49,14 +59,7 @@ class GroupedTables:
                     ends.append(float(b[-1]))
                 end = max(ends)
                 r0 = max(float(b[0]) for b in brks)   # every source table starts by here
-                pts = sorted(float(x) for b in brks for x in b[1:] if r0 < x < end)
-                brk = [r0]
-                for x in pts:
-                    if x - brk[-1] > 1e-9:
-                        brk.append(x)
-                if end - brk[-1] <= 1e-9:
-                    brk.pop()
-                brk.append(end)
+                brk = merge_breaks(r0, [x for b in brks for x in b[1:]], end)
                 grid = np.linspace(min(R_REF, end), end, 4001)
                 scales = [np.abs(pair_functions(fm, A, B, grid, False, True, al)[:, :2]).max(axis=2)
                           for (A, B), al in zip(pairs, alphas)]

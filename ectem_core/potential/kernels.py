@@ -10,6 +10,7 @@ import numpy as np
 
 from ..embedding.function import eval_one
 from .ewald import _energy_kernel as ewald_pair_kspace
+from .neighbours import separation
 from .pair_tables import switch_nb
 from .pme_kernels import pme_long_range
 
@@ -113,10 +114,7 @@ def pair_data_kernel(pos, shift, elem, woff, pi, pj, tabs, el, pair_opts):
     for p in range(npair):
         i = pi[p]
         j = pj[p]
-        d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]
-        d1 = pos[i, 1] - pos[j, 1] - shift[p, 1]
-        d2 = pos[i, 2] - pos[j, 2] - shift[p, 2]
-        r = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        d0, d1, d2, r = separation(pos, shift, p, i, j)
         R[p] = r
         u[p, 0] = d0 / r
         u[p, 1] = d1 / r

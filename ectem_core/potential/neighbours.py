@@ -270,6 +270,15 @@ def periodic_pairs(positions_bohr, cell_bohr, cutoff: float):
     return pi, pj, shift
 
 
+@numba.njit(cache=True, inline="always")
+def separation(pos, shift, p, i, j):
+    """(d_x, d_y, d_z, R) of pair p joining atom i and the image j + shift[p]: d = r_i − r_j − shift[p] (bohr)."""
+    d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]
+    d1 = pos[i, 1] - pos[j, 1] - shift[p, 1]
+    d2 = pos[i, 2] - pos[j, 2] - shift[p, 2]
+    return d0, d1, d2, math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+
+
 @numba.njit(cache=True)
 def within_cutoff(pos, pi, pj, shift, elem, rcut, extra):
     """The candidate pairs (i, j + shift) closer than rcut[elem_i, elem_j] + extra (bohr), in their
@@ -283,10 +292,7 @@ def within_cutoff(pos, pi, pj, shift, elem, rcut, extra):
     for p in range(n):
         i = pi[p]
         j = pj[p]
-        d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]
-        d1 = pos[i, 1] - pos[j, 1] - shift[p, 1]
-        d2 = pos[i, 2] - pos[j, 2] - shift[p, 2]
-        r = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        r = separation(pos, shift, p, i, j)[3]
         if r < rcut[elem[i], elem[j]] + extra:
             keep[m] = p
             dist[m] = r

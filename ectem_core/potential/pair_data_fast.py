@@ -22,6 +22,7 @@ import numpy as np
 
 from .grouped_tables import GroupedTables
 from .kernels import _tab, thermal_tau
+from .neighbours import separation
 from .pair_tables import switch_nb
 from .threads import threads_for
 from .uniform_tables import lookup
@@ -71,10 +72,7 @@ def pair_data_grouped(pos, shift, elem, woff, pi, pj, boff, out, gt, tabs, el, p
     for p in numba.prange(npair):
         i = pi[p]
         j = pj[p]
-        d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]
-        d1 = pos[i, 1] - pos[j, 1] - shift[p, 1]
-        d2 = pos[i, 2] - pos[j, 2] - shift[p, 2]
-        r = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        d0, d1, d2, r = separation(pos, shift, p, i, j)
         R[p] = r
         u[p, 0] = d0 / r
         u[p, 1] = d1 / r

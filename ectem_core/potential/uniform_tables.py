@@ -198,15 +198,19 @@ def _breaks(fm, compA, compB, r_min_end: float = 0.0):
                 ends.append(float(meta[tid, 3]))
     r0 = max(starts)
     r_end = max(max(float(r_on[ka, kb, s, t]) + width for s, _ in sa for t, _ in sb), float(r_min_end))
-    pts = [r0 * 2.0 ** m for m in range(1, 8)] + ends
-    pts = sorted(x for x in pts if r0 < x < r_end)
-    brk = [r0]
-    for x in pts:
+    return merge_breaks(r0, [r0 * 2.0 ** m for m in range(1, 8)] + ends, r_end)
+
+
+def merge_breaks(r0: float, points, r_end: float) -> np.ndarray:
+    """Sorted segment breaks from r0 to r_end (bohr): the points strictly between them, any closer
+    than 1e-9 bohr to the previous break (or to r_end) dropped."""
+    brk = [float(r0)]
+    for x in sorted(float(x) for x in points if r0 < x < r_end):
         if x - brk[-1] > 1e-9:
             brk.append(x)
     if r_end - brk[-1] <= 1e-9:
         brk.pop()
-    return np.array(brk + [r_end])
+    return np.array(brk + [float(r_end)])
 
 
 def _segment(fm, compA, compB, lo, hi, h0, rtol, h_min, scale, ewald_alpha=None):

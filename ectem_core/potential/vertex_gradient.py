@@ -20,6 +20,7 @@ import numba
 import numpy as np
 
 from ..embedding.function import eval_one
+from .neighbours import separation
 from .uniform_tables import lookup
 
 
@@ -61,10 +62,7 @@ def vertex_gradient(pos, shift, start, nbr, elem, woff, active, gt, el, phi):
             u_i[s] = 0.0
         for p in range(start[i], start[i + 1]):
             j = nbr[p]
-            d0 = pos[i, 0] - pos[j, 0] - shift[p, 0]
-            d1 = pos[i, 1] - pos[j, 1] - shift[p, 1]
-            d2 = pos[i, 2] - pos[j, 2] - shift[p, 2]
-            r = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+            r = separation(pos, shift, p, i, j)[3]
             kj = elem[j]
             g = epid[ki, kj]
             cell, x, ih = lookup(g, r, r_end, bins, seg_of, seg_lo, seg_inv_h, seg_n, seg_off)

@@ -18,6 +18,22 @@ def lif_cell():
     return atoms
 
 
+def _solved_cell(small_bundle, lif_cell):
+    """(potential, cut-off fast model, system, positions bohr, cell bohr, global CPE result) of the LiF cell."""
+    from ase.units import Bohr
+
+    from ectem_core.potential import load_potential
+    from ectem_core.potential.cpe import solve
+    from ectem_core.potential.fastmodel import fast_model
+
+    pot = load_potential(small_bundle)
+    fm = fast_model(pot, cutoff_tol=1e-6, r_max=12.0)
+    system = pot.system(lif_cell.get_chemical_symbols())
+    cell = np.asarray(lif_cell.get_cell()) / Bohr
+    pos = lif_cell.get_positions() / Bohr
+    return pot, fm, system, pos, cell, solve(pot, system, pos, fast=fm, cell=cell)
+
+
 def test_small_moves_hold_the_vertex_and_large_moves_resolve(small_bundle, lif_cell):
     from ase.units import Bohr, Hartree
 
@@ -85,19 +101,10 @@ def test_local_solve_from_the_warm_start_alone(small_bundle, lif_cell):
     """global_checks=False: one local solve from the warm start. From the global solution of a nearby
     geometry it finds the same minimum as the full solve (the ionic crystal); it never goes below the
     global minimum; without a warm start it is refused."""
-    from ase.units import Bohr
-
     from ectem_core.errors import InputError
-    from ectem_core.potential import load_potential
     from ectem_core.potential.cpe import solve
-    from ectem_core.potential.fastmodel import fast_model
 
-    pot = load_potential(small_bundle)
-    fm = fast_model(pot, cutoff_tol=1e-6, r_max=12.0)
-    system = pot.system(lif_cell.get_chemical_symbols())
-    cell = np.asarray(lif_cell.get_cell()) / Bohr
-    pos = lif_cell.get_positions() / Bohr
-    full = solve(pot, system, pos, fast=fm, cell=cell)
+    pot, fm, system, pos, cell, full = _solved_cell(small_bundle, lif_cell)
     moved = pos.copy()
     moved[3] += [0.05, 0.0, -0.05]
     local = solve(pot, system, moved, warm_start=full.weights, fast=fm, cell=cell, global_checks=False)
@@ -149,18 +156,9 @@ def test_local_solve_at_a_converged_vertex_takes_the_fixed_weight_path(small_bun
     """A local solve whose warm start is the converged ionic vertex returns it with the fixed-weight
     evaluator's energy and forces (the same as the fast model's up to the table resampling) and ∂E/∂c, via one cached
     evaluator; from a vertex that is not a KKT point (all atoms neutral) it solves on the full pair data."""
-    from ase.units import Bohr
-
-    from ectem_core.potential import load_potential
     from ectem_core.potential.cpe import solve
-    from ectem_core.potential.fastmodel import fast_model
 
-    pot = load_potential(small_bundle)
-    fm = fast_model(pot, cutoff_tol=1e-6, r_max=12.0)
-    system = pot.system(lif_cell.get_chemical_symbols())
-    cell = np.asarray(lif_cell.get_cell()) / Bohr
-    pos = lif_cell.get_positions() / Bohr
-    full = solve(pot, system, pos, fast=fm, cell=cell)
+    pot, fm, system, pos, cell, full = _solved_cell(small_bundle, lif_cell)
     assert np.all((full.weights == 0) | (full.weights == 1))
     moved = pos + 0.004 * np.random.default_rng(2).normal(size=pos.shape)
     fm.__dict__.pop("_fixed_weights", None)
