@@ -296,7 +296,7 @@ class FixedWeights:
         self._tables = None      # the UniformTables of the last evaluation (`tables`)
         self.charges = fm.model.charges(system, c)
         self._list = None        # (positions, cell, start, nbr, shift) of the last neighbour list
-        self._last = None        # (positions, cell, Ewald fold (α, reach) or None, φ) of the last evaluation
+        self._last = None        # (positions, cell, Ewald fold (α, reach) or None, φ, ρ̄) of the last evaluation
         self._pairs = None       # its (pi, pj, shift)
         self._kinds = np.unique(self.elem)
         self.list_builds = 0
@@ -380,7 +380,7 @@ class FixedWeights:
             e_lr, phi = long_range(pos, q, bool(want_forces), grad, strain, lr)
         else:
             phi = np.zeros(self.system.n_atoms)
-        self._last = (pos.copy(), None if cell is None else cell.copy(), ewald, phi)
+        self._last = (pos.copy(), None if cell is None else cell.copy(), ewald, phi, rho)
         energy = e_sr + e_emb + float(e_lr)
         return Evaluation(energy, np.zeros(0), grad, self.charges.copy(), rho,
                           {"onsite+embedding": e_emb, "coulomb_short": e_sr, "coulomb_long": float(e_lr)},
@@ -405,7 +405,7 @@ class FixedWeights:
         if active is None or self.fm.model.options.variant != "pure" or self._last is None:
             return None
         pos = np.ascontiguousarray(np.asarray(positions, dtype=float).reshape(-1, 3))
-        p0, c0, ewald, phi = self._last
+        p0, c0, ewald, phi, rho = self._last
         same_cell = (c0 is None and cell is None) or (c0 is not None and cell is not None and np.array_equal(c0, cell))
         if not (same_cell and np.array_equal(p0, pos)):
             raise InputError("weight_gradient: call evaluate at these positions and cell first")
@@ -413,9 +413,10 @@ class FixedWeights:
         if not supported(gt, self._kinds):
             return None
         start, nbr, sh = self._list[2:]
-        grad, _rho = vertex_gradient(pos, sh, start, nbr, self.elem, np.asarray(self.system.offsets, dtype=np.int64),
-                                     active, gt.packed, self.fm.el, phi)
-        return grad
+        chunk = _chunks(start, max(1, min(numba.get_num_threads(), self.system.n_atoms)))
+        with threads_for(int(nbr.size)):
+            return vertex_gradient(pos, sh, start, nbr, chunk, self.elem, np.asarray(self.system.offsets, dtype=np.int64),
+                                   active, rho, gt.packed, self.fm.el, phi)
 
 
 def cached_fixed_weights(fm, system, c) -> FixedWeights:
@@ -423,7 +424,7 @@ def cached_fixed_weights(fm, system, c) -> FixedWeights:
     (kept on fm, the two most recent): its Verlet list and tables carry over between calls, as along
     an MD run whose weights are held."""
     c = np.asarray(c, dtype=float)
-    key = (tuple(int(k) for k in system.element_index), c.tobytes())
+    key = (np.asarray(system.element_index, dtype=np.int64).tobytes(), c.tobytes())
     cache = fm.__dict__.setdefault("_fixed_weights", [])
     for k, fw in cache:
         if k == key:

@@ -171,7 +171,14 @@ class ECTModel:
 
     def charge_vector(self, system: System) -> np.ndarray:
         """q_is = Z − N_is laid out like the weights (so q_i = Σ_s c_is q_is)."""
-        return np.concatenate([self.elements[k].charge for k in system.element_index]).astype(float)
+        ei = np.asarray(system.element_index, dtype=np.int64)
+        flat = np.concatenate([np.asarray(e.charge, dtype=float) for e in self.elements])
+        nst = np.array([len(e.charge) for e in self.elements], dtype=np.int64)
+        first = np.concatenate([[0], np.cumsum(nst)[:-1]])
+        offsets = np.asarray(system.offsets, dtype=np.int64)
+        # weight slot w of atom i (offsets[i] <= w < offsets[i + 1]) is state w − offsets[i] of its element
+        owner = np.repeat(np.arange(ei.size), nst[ei])
+        return flat[first[ei][owner] + np.arange(offsets[-1]) - offsets[:-1][owner]]
 
     def charges(self, system: System, c: np.ndarray) -> np.ndarray:
         qv = self.charge_vector(system) * c

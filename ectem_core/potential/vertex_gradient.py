@@ -8,12 +8,13 @@ At a vertex (atom i on state a_i) the gradient of `kernels.energy_kernel` (pure 
     σ_is = Σ_j K_ij(s, a_j),  ρ̄_i = σ_{i a_i},  G_i = F'_{a_i}(ρ̄_i) (0 where ρ̄_i = 0),
 
 with φ_i the long-range potential of the vertex charges (the mesh and self terms of PME when its real
-space is folded into U^sr, as in the tables used here). Per neighbour pair only the state pairs
-(s, a_j) for every s of i and (a_i, t) for every t of j enter: nst_i + nst_j − 1 of the nst_i · nst_j
-cells of `grouped_tables.GroupedTables`, values only, after one grid lookup. Two passes: the first
-sums σ and the U^sr terms and keeps the cross kernels K_ji(a_j, s), K_ij(a_i, t) per pair; the second
-adds the G terms. Point-density kernels (ρ tables evaluated on the fly) are not handled: callers
-check `supported` and fall back to the full pair data."""
+space is folded into U^sr, as in the tables used here). ρ̄ (hence G) is the fixed-weight evaluator's,
+so one pass over the pairs suffices: per neighbour pair only the state pairs (s, a_j) for every s of i
+and (a_i, t) for every t of j enter, nst_i + nst_j − 1 of the nst_i · nst_j cells of
+`grouped_tables.GroupedTables` (the cell (a_i, a_j) serves both sides), values only, after one grid
+lookup. The pass runs in parallel (`numba.prange`) over chunks of atoms of about equal pair counts,
+each accumulating into its own buffers. Point-density kernels (ρ tables evaluated on the fly) are not
+handled: callers check `supported` and fall back to the full pair data."""
 from __future__ import annotations
 
 import numba
@@ -31,93 +32,100 @@ def _quintic(cf, row, col, x, x2):
         x2 * x2 * (cf[row, col + 4] + x * cf[row, col + 5])
 
 
-@numba.njit(cache=True, error_model="numpy")
-def vertex_gradient(pos, shift, start, nbr, elem, woff, active, gt, el, phi):
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def vertex_gradient(pos, shift, start, nbr, chunk, elem, woff, active, rho, gt, el, phi):
     """∂E/∂c (woff[-1],) at the vertex `active` (state index per atom) of the half list (pairs (i, nbr[p]
-    + shift[p]) for p in start[i]:start[i+1]; bohr), grouped tables `gt` (GroupedTables.packed), element
-    data `el` (FastModel.el) and long-range potential φ (n,) hartree/e. Returns (grad_c, ρ̄)."""
+    + shift[p]) for p in start[i]:start[i+1]; bohr) split into the atom chunks chunk[c]..chunk[c+1],
+    with ρ̄ (n,) of that vertex (bohr⁻³), grouped tables `gt` (GroupedTables.packed), element data `el`
+    (FastModel.el) and long-range potential φ (n,) hartree/e."""
     epid, r_end, bins, seg_of, seg_lo, seg_inv_h, seg_n, seg_off, base, nslot, cf = gt[:11]
     nst, charge, nel, dE, ground, cation, anion, emb, eoff, eend, selfov = el
     n = elem.size
     m = woff[n]
-    npair = nbr.size
-    sigma = np.zeros(m)
-    grad = np.zeros(m)
-    # per pair: where its cross kernels start (nst_i + nst_j values)
-    xoff = np.empty(npair + 1, dtype=np.int64)
-    xoff[0] = 0
-    for i in range(n):
-        for p in range(start[i], start[i + 1]):
-            xoff[p + 1] = xoff[p] + nst[elem[i]] + nst[elem[nbr[p]]]
-    cross = np.zeros(xoff[npair])
-    sig_i = np.zeros(nst.max())   # atom i's sums, kept local over its pairs
-    u_i = np.zeros(nst.max())
-    for i in range(n):
-        ki = elem[i]
-        ni = nst[ki]
-        a = woff[i]
-        si = active[i]
-        for s in range(ni):
-            sig_i[s] = 0.0
-            u_i[s] = 0.0
-        for p in range(start[i], start[i + 1]):
-            j = nbr[p]
-            r = separation(pos, shift, p, i, j)[3]
-            kj = elem[j]
-            g = epid[ki, kj]
-            cell, x, ih = lookup(g, r, r_end, bins, seg_of, seg_lo, seg_inv_h, seg_n, seg_off)
-            if cell < 0:
-                continue
-            nj = nst[kj]
-            b = woff[j]
-            tj = active[j]
-            swap = ki > kj
-            nb = ni if swap else nj
-            row0 = base[g] + cell * nslot[g]
-            x2 = x * x
-            # the table's A side is i's element unless swapped: K_ij(s, t) is column 0 (A sees B) or 6
-            ci = 6 if swap else 0
-            cj = 0 if swap else 6
-            for s in range(ni):          # state pairs (s, a_j): σ_is, U^sr(s, a_j), K_ji(a_j, s)
-                row = row0 + (tj * nb + s if swap else s * nb + tj)
-                sig_i[s] += _quintic(cf, row, ci, x, x2)
-                u_i[s] += _quintic(cf, row, 12, x, x2)
-                cross[xoff[p] + s] = _quintic(cf, row, cj, x, x2)
-            for t in range(nj):          # state pairs (a_i, t): σ_jt, U^sr(a_i, t), K_ij(a_i, t)
-                row = row0 + (t * nb + si if swap else si * nb + t)
-                sigma[b + t] += _quintic(cf, row, cj, x, x2)
-                grad[b + t] += _quintic(cf, row, 12, x, x2)
-                cross[xoff[p] + ni + t] = _quintic(cf, row, ci, x, x2)
-        for s in range(ni):
-            sigma[a + s] += sig_i[s]
-            grad[a + s] += u_i[s]
-    rho = np.zeros(n)
+    nch = chunk.size - 1
     G = np.zeros(n)
+    for i in range(n):
+        if rho[i] > 0.0:
+            k = elem[i]
+            G[i] = eval_one(rho[i], emb[eoff[k, active[i]]:eend[k, active[i]]])[1]
+    nmax = nst.max()
+    sig_c = np.zeros((nch, m))    # σ_is per chunk
+    grad_c = np.zeros((nch, m))   # Σ_j [U^sr(s, a_j) + G_j K_ji(a_j, s)] per chunk
+    for c in numba.prange(nch):
+        sig = sig_c[c]
+        grd = grad_c[c]
+        sig_i = np.zeros(nmax)    # atom i's sums, kept local over its pairs
+        u_i = np.zeros(nmax)
+        for i in range(chunk[c], chunk[c + 1]):
+            ki = elem[i]
+            ni = nst[ki]
+            a = woff[i]
+            si = active[i]
+            gi = G[i]
+            for s in range(ni):
+                sig_i[s] = 0.0
+                u_i[s] = 0.0
+            for p in range(start[i], start[i + 1]):
+                j = nbr[p]
+                r = separation(pos, shift, p, i, j)[3]
+                kj = elem[j]
+                g = epid[ki, kj]
+                cell, x, ih = lookup(g, r, r_end, bins, seg_of, seg_lo, seg_inv_h, seg_n, seg_off)
+                if cell < 0:
+                    continue
+                nj = nst[kj]
+                b = woff[j]
+                tj = active[j]
+                gj = G[j]
+                swap = ki > kj
+                nb = ni if swap else nj
+                row0 = base[g] + cell * nslot[g]
+                x2 = x * x
+                # the table's A side is i's element unless swapped: K_ij(s, t) is column 0 (A sees B) or 6
+                ci = 6 if swap else 0
+                cj = 0 if swap else 6
+                kij = 0.0
+                kji = 0.0
+                uv = 0.0
+                for s in range(ni):          # state pairs (s, a_j): σ_is, U^sr(s, a_j), K_ji(a_j, s)
+                    row = row0 + (tj * nb + s if swap else s * nb + tj)
+                    k1 = _quintic(cf, row, ci, x, x2)
+                    k2 = _quintic(cf, row, cj, x, x2)
+                    u = _quintic(cf, row, 12, x, x2)
+                    sig_i[s] += k1
+                    u_i[s] += u + gj * k2
+                    if s == si:
+                        kij = k1
+                        kji = k2
+                        uv = u
+                for t in range(nj):          # state pairs (a_i, t): σ_jt, U^sr(a_i, t), K_ij(a_i, t)
+                    if t == tj:
+                        k1 = kij
+                        k2 = kji
+                        u = uv
+                    else:
+                        row = row0 + (t * nb + si if swap else si * nb + t)
+                        k1 = _quintic(cf, row, ci, x, x2)
+                        k2 = _quintic(cf, row, cj, x, x2)
+                        u = _quintic(cf, row, 12, x, x2)
+                    sig[b + t] += k2
+                    grd[b + t] += u + gi * k1
+            for s in range(ni):
+                sig[a + s] += sig_i[s]
+                grd[a + s] += u_i[s]
+    grad = np.zeros(m)
     for i in range(n):
         k = elem[i]
         a = woff[i]
-        r = sigma[a + active[i]]
-        rho[i] = r
-        rr = r if r > 0.0 else 0.0
+        rr = rho[i] if rho[i] > 0.0 else 0.0
         for s in range(nst[k]):
-            F, dF, _ = eval_one(rr, emb[eoff[k, s]:eend[k, s]])
-            grad[a + s] += dE[k, s] + F + phi[i] * charge[k, s]
-            if s == active[i] and r > 0.0:
-                G[i] = dF
-        if r > 0.0:
-            for s in range(nst[k]):
-                grad[a + s] += G[i] * sigma[a + s]
-    for i in range(n):
-        ni = nst[elem[i]]
-        a = woff[i]
-        for p in range(start[i], start[i + 1]):
-            j = nbr[p]
-            b = woff[j]
-            for s in range(ni):
-                grad[a + s] += G[j] * cross[xoff[p] + s]
-            for t in range(nst[elem[j]]):
-                grad[b + t] += G[i] * cross[xoff[p] + ni + t]
-    return grad, rho
+            sg = 0.0
+            for c in range(nch):
+                sg += sig_c[c, a + s]
+                grad[a + s] += grad_c[c, a + s]
+            F = eval_one(rr, emb[eoff[k, s]:eend[k, s]])[0]
+            grad[a + s] += dE[k, s] + F + phi[i] * charge[k, s] + G[i] * sg
+    return grad
 
 
 def supported(gt_obj, kinds) -> bool:
