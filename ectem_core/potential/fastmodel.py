@@ -331,7 +331,7 @@ class FastModel:
         if c.shape != (int(pd.system.offsets[-1]),):
             raise InputError(f"weights: expected {int(pd.system.offsets[-1])} values, got {c.shape}")
         if pd.cell is not None:
-            check_neutral(float(self.model.charge_vector(pd.system) @ c))
+            check_neutral(float(np.sum(self.model.charge_vector(pd.system) * c)))   # not BLAS: cell.times3
         e_on, e_emb, e_sr, e_lr, e_cpl, grad, grad_r, rho, q, strain = energy_kernel(
             c, bool(want_forces), pd.sysd, self.el, pd.arrays, self.opts)
         energy = float(e_on + e_emb + e_sr + e_lr + e_cpl)

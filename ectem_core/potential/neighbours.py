@@ -245,11 +245,11 @@ def periodic_pairs(positions_bohr, cell_bohr, cutoff: float):
         raise InputError("neighbour list: positions and cell must be finite")
     if not (cutoff > 0 and math.isfinite(cutoff)):
         raise InputError(f"neighbour list: cutoff must be a positive finite distance in bohr (got {cutoff})")
-    from .cell import check_cell
+    from .cell import check_cell, times3
 
     check_cell(cell)
     volume = abs(float(np.linalg.det(cell)))
-    frac = np.linalg.solve(cell.T, pos.T).T
+    frac = times3(pos, np.linalg.inv(cell))
     whole = np.floor(frac)
     frac = np.ascontiguousarray(frac - whole)
     # plane spacings h_a = V / |a_b × a_c|; |n_a| < cutoff / h_a + 1 for wrapped fractional positions
@@ -266,7 +266,7 @@ def periodic_pairs(positions_bohr, cell_bohr, cutoff: float):
     else:
         pi, pj, shift = _count_then_store(_image_pairs, frac, cell, nmax, float(cutoff))
     # back to the positions as given: r_i − r_j − n·L (wrapped) = pos_i − pos_j − (n + m_i − m_j)·L
-    shift += (whole[pi] - whole[pj]) @ cell
+    shift += times3(whole[pi] - whole[pj], cell)
     return pi, pj, shift
 
 

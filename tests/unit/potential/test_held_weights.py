@@ -121,7 +121,9 @@ def test_local_solve_from_the_warm_start_alone(small_bundle, lif_cell):
 def test_vertex_gradient_is_the_fast_model_gradient(small_bundle, lif_cell, long_range):
     """FixedWeights.weight_gradient (grouped tables, the state pairs (s, a_j) and (a_i, t) only) equals
     dE/dc of FastModel.evaluate (every state pair) at the ionic and the neutral vertex of a rattled LiF
-    cell (Ewald or PME with its real space folded) and cluster (direct sum); it is refused at fractional weights."""
+    cell (Ewald or PME with its real space folded) and cluster (direct sum), whatever the number of atom
+    chunks of its parallel pass; it is refused at fractional weights."""
+    import numba
     from ase.units import Bohr
 
     from ectem_core.potential import load_potential
@@ -146,6 +148,13 @@ def test_vertex_gradient_is_the_fast_model_gradient(small_bundle, lif_cell, long
         ref = fm.evaluate(system, pos, c, cell=cell)
         g = fw.weight_gradient(pos, cell)
         assert np.abs(g - ref.grad_c).max() <= 1e-10 * np.abs(ref.grad_c).max()
+        threads = numba.get_num_threads()   # one chunk of atoms instead of one per thread: the same sums
+        numba.set_num_threads(1)
+        try:
+            g1 = fw.weight_gradient(pos, cell)
+        finally:
+            numba.set_num_threads(threads)
+        assert np.abs(g1 - g).max() <= 1e-12 * np.abs(g).max()
     half = 0.5 * (ionic + pot.ground_weights(system))
     fw = FixedWeights(fm, system, half)
     fw.evaluate(pos, cell=cell)
