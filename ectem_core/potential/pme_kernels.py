@@ -67,10 +67,26 @@ def _bspline(w, p, vals, dvals):
             for k in range(1, p):
                 dvals[k] = vals[k] - vals[k - 1]
         prev = 0.0
+        inv_n = 1.0 / n
         for k in range(n + 1):
             cur = vals[k]
-            vals[k] = ((w + k) * cur + (n + 1 - w - k) * prev) / n
+            vals[k] = ((w + k) * cur + (n + 1 - w - k) * prev) * inv_n
             prev = cur
+
+
+@numba.njit(cache=True, inline="always")
+def _atom_weights(u, mesh, p, periodic, i, vals, dvals, base, wts, dwts):
+    """Atom i's rows of `spline_weights` (vals, dvals: scratch of length p)."""
+    for a in range(3):
+        f = math.floor(u[i, a])
+        _bspline(u[i, a] - f, p, vals, dvals)
+        b = int(f) - (p - 1)
+        if periodic:
+            b = b % mesh[a]
+        base[i, a] = b
+        for t in range(p):
+            wts[i, a, t] = vals[p - 1 - t]
+            dwts[i, a, t] = dvals[p - 1 - t]
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -82,19 +98,12 @@ def spline_weights(u, mesh, p, periodic):
     base = np.empty((n, 3), dtype=np.int64)
     wts = np.empty((n, 3, p))
     dwts = np.empty((n, 3, p))
-    for i in numba.prange(n):
+    nch = min(n, 64)   # chunks of atoms (scratch rows allocated once per chunk, not per atom)
+    for c in numba.prange(nch):
         vals = np.empty(p)
         dvals = np.empty(p)
-        for a in range(3):
-            f = math.floor(u[i, a])
-            _bspline(u[i, a] - f, p, vals, dvals)
-            b = int(f) - (p - 1)
-            if periodic:
-                b = b % mesh[a]
-            base[i, a] = b
-            for t in range(p):
-                wts[i, a, t] = vals[p - 1 - t]
-                dwts[i, a, t] = dvals[p - 1 - t]
+        for i in range(c * n // nch, (c + 1) * n // nch):
+            _atom_weights(u, mesh, p, periodic, i, vals, dvals, base, wts, dwts)
     return base, wts, dwts
 
 
