@@ -222,16 +222,18 @@ def _spread_slab(Q, q, base, wts, mesh, order, lo, hi):
             if k0 >= K0:
                 k0 -= K0
             w0 = qi * wts[i, 0, t0]
+            b2 = base[i, 2]
+            n2 = min(p, K2 - b2)   # points before the periodic wrap along axis 2: two branch-free runs
             for t1 in range(p):
                 k1 = base[i, 1] + t1
                 if k1 >= K1:
                     k1 -= K1
                 w01 = w0 * wts[i, 1, t1]
-                for t2 in range(p):
-                    k2 = base[i, 2] + t2
-                    if k2 >= K2:
-                        k2 -= K2
-                    Q[k0, k1, k2] += w01 * wts[i, 2, t2]
+                row = Q[k0, k1]
+                for t2 in range(n2):
+                    row[b2 + t2] += w01 * wts[i, 2, t2]
+                for t2 in range(n2, p):
+                    row[b2 + t2 - K2] += w01 * wts[i, 2, t2]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -267,6 +269,8 @@ def _gather(q, phig, base, wts, dwts, mesh, want_r):
         g0 = 0.0
         g1 = 0.0
         g2 = 0.0
+        b2 = base[i, 2]
+        n2 = min(p, K2 - b2)   # points before the periodic wrap along axis 2: two branch-free runs
         for t0 in range(p):
             k0 = base[i, 0] + t0
             if k0 >= K0:
@@ -276,13 +280,16 @@ def _gather(q, phig, base, wts, dwts, mesh, want_r):
                 if k1 >= K1:
                     k1 -= K1
                 w01 = wts[i, 0, t0] * wts[i, 1, t1]
+                row = phig[k0, k1]
                 a = 0.0
                 b = 0.0
-                for t2 in range(p):
-                    k2 = base[i, 2] + t2
-                    if k2 >= K2:
-                        k2 -= K2
-                    v = phig[k0, k1, k2]
+                for t2 in range(n2):
+                    v = row[b2 + t2]
+                    a += wts[i, 2, t2] * v
+                    if want_r:
+                        b += dwts[i, 2, t2] * v
+                for t2 in range(n2, p):
+                    v = row[b2 + t2 - K2]
                     a += wts[i, 2, t2] * v
                     if want_r:
                         b += dwts[i, 2, t2] * v
