@@ -26,6 +26,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.units import Bohr, Hartree
 
 from ..errors import InputError
+from .cell import same_cell
 
 PERIODIC_CUTOFF_TOL = 1e-6
 
@@ -175,7 +176,7 @@ class ECTEAM(Calculator):
         if self._held is None or self._symbols != symbols or fast is None or self._solved_at is None:
             return False
         p0, c0 = self._solved_at
-        if (c0 is None) != (cell is None) or (c0 is not None and not np.array_equal(c0, cell)):
+        if not same_cell(c0, cell):
             return False
         if p0.shape != pos.shape:
             return False

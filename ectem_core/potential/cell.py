@@ -116,6 +116,13 @@ def plane_spacings(cell) -> np.ndarray:
     return 1.0 / np.linalg.norm(np.linalg.inv(cell).T, axis=1)
 
 
+def same_cell(a, b) -> bool:
+    """True when two cells (3×3 bohr, or None for a cluster) are the same: both None or equal arrays."""
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.array_equal(a, b))
+
+
 def times3(a, m) -> np.ndarray:
     """a (n, 3) @ m (3, 3) by elementwise numpy, not BLAS: a BLAS call on a large array wakes
     OpenBLAS' thread pool, whose spinning workers then take the cores that the numba kernels of the

@@ -166,7 +166,7 @@ def _converged_vertex(fm, system, pos, cell, start, Q):
     pairs (s, a_j) and (a_i, t) only). None otherwise (the caller solves on the full pair data)."""
     if fm.cutoff_tol is None or fm.model.options.variant != "pure":
         return None
-    qv = fm.model.charge_vector(system).astype(float)
+    qv = fm.model.charge_vector(system)
     # Σq by elementwise numpy, not a BLAS dot (see cell.times3: its thread pool would slow the kernels)
     if not np.all((start == 0.0) | (start == 1.0)) or abs(float(np.sum(qv * start)) - Q) > 1e-12:
         return None

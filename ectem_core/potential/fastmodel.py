@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from ..errors import InputError
-from .cell import check_cell, check_neutral, check_overlaps
+from .cell import check_cell, check_neutral, check_overlaps, same_cell
 from .kernels import energy_kernel, pair_data_kernel
 from .long_range import MAX_PAIR_REACH, METHODS, folded_real_space, long_range_data
 from .model import Evaluation
@@ -257,8 +257,7 @@ class FastModel:
         v = self.__dict__.get("_verlet")
         if v is not None:
             p0, c0, pi, pj, shift = v
-            same_cell = (c0 is None and cell is None) or (c0 is not None and cell is not None and np.array_equal(c0, cell))
-            if same_cell and p0.shape == pos.shape and np.max(np.abs(pos - p0)) < 0.5 * self.VERLET_SKIN / np.sqrt(3.0):
+            if same_cell(c0, cell) and p0.shape == pos.shape and np.max(np.abs(pos - p0)) < 0.5 * self.VERLET_SKIN / np.sqrt(3.0):
                 return pi, pj, shift
         pi, pj, shift = build(float(self.rcut.max()) + self.VERLET_SKIN)
         if shift is None:

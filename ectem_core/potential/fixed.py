@@ -29,6 +29,7 @@ import numpy as np
 
 from ..embedding.function import eval_one
 from ..errors import InputError
+from .cell import same_cell
 from .kernels import _tab, long_range
 from .long_range import MAX_PAIR_REACH, folded_real_space, long_range_data
 from .model import Evaluation
@@ -327,8 +328,7 @@ class FixedWeights:
 
         if self._list is not None:
             p0, c0, start, nbr, sh = self._list
-            same_cell = (c0 is None and cell is None) or (c0 is not None and cell is not None and np.array_equal(c0, cell))
-            if same_cell and p0.shape == pos.shape and np.max(np.abs(pos - p0)) < 0.5 * self.SKIN / np.sqrt(3.0):
+            if same_cell(c0, cell) and p0.shape == pos.shape and np.max(np.abs(pos - p0)) < 0.5 * self.SKIN / np.sqrt(3.0):
                 return start, nbr, sh
         rc = float(self.fm.rcut.max()) + self.SKIN
         if cell is not None:
@@ -406,8 +406,7 @@ class FixedWeights:
             return None
         pos = np.ascontiguousarray(np.asarray(positions, dtype=float).reshape(-1, 3))
         p0, c0, ewald, phi, rho = self._last
-        same_cell = (c0 is None and cell is None) or (c0 is not None and cell is not None and np.array_equal(c0, cell))
-        if not (same_cell and np.array_equal(p0, pos)):
+        if not (same_cell(c0, cell) and np.array_equal(p0, pos)):
             raise InputError("weight_gradient: call evaluate at these positions and cell first")
         gt = grouped_tables(self.fm, ewald=ewald)
         if not supported(gt, self._kinds):
