@@ -3,6 +3,7 @@
 # the target helpers every later stage file uses. No other rule file defines globals.
 import re
 import sys
+import yaml
 
 from snakemake.utils import min_version, validate
 

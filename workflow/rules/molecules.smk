@@ -89,18 +89,19 @@ localrules:
 
 
 rule sensitivity_config:
-    """Config of the nested run at one atom-stage basis."""
+    """Config of the nested run at one atom-stage basis. The config text is a param, so that a changed
+    config (another element set run in the same directory) rewrites it instead of reusing the old one."""
     output:
         L.sensitivity_run("{basis}") + "/config.yaml",
+    params:
+        text=lambda wc: yaml.safe_dump(sensitivity_config(wc.basis), sort_keys=False),
     log:
         L.log("sensitivity", "{basis}_config"),
     run:
-        import yaml
-
         from ectem_core.io import write_text
 
         with open(log[0], "w") as fh:
-            write_text(output[0], yaml.safe_dump(sensitivity_config(wildcards.basis), sort_keys=False))
+            write_text(output[0], params.text)
             print(f"nested config at basis {wildcards.basis}", file=fh)
 
 
